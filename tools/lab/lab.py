@@ -1,0 +1,471 @@
+#!/usr/bin/env python3
+"""The VM lab: Debian 12 guests with a real kernel and spare disks.
+
+This host's kernel has no device-mapper, so everything that touches LVM or
+dmsetup is exercised in qemu guests built and run by this tool.
+
+    lab.py build                       build (or reuse) the cached image
+    lab.py up NAME [--disks N] [--disk-size 10G] [--json]
+    lab.py ssh NAME [-- COMMAND...]
+    lab.py cycle NAME [--hard]         power-cycle, disks kept
+    lab.py down NAME | --all
+    lab.py list
+    lab.py run [--disks N] [--keep] -- COMMAND...   boot, run COMMAND with
+        LAB_INVENTORY set (and {inventory} replaced), always tear down
+
+Software emulation is the default: on these machines /dev/kvm opens but a
+Linux guest hangs at kernel start. Set LAB_ACCEL=kvm to opt in to KVM.
+"""
+
+import argparse
+import contextlib
+import fcntl
+import hashlib
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+CACHE_DIR = os.environ.get(
+    "LAB_CACHE", os.path.join(os.path.expanduser("~"), ".cache", "container-storage-lab")
+)
+STATE_DIR = os.environ.get("LAB_STATE_DIR", "/tmp/container-storage-lab")
+MIRROR = os.environ.get("LAB_MIRROR", "http://deb.debian.org/debian")
+SUITE = "bookworm"
+PACKAGES = [
+    "linux-image-cloud-amd64", "systemd-sysv", "udev", "openssh-server", "python3",
+    "python3-apt", "lvm2", "thin-provisioning-tools", "docker.io", "apparmor",
+    "busybox-static", "iproute2", "kmod", "procps", "e2fsprogs", "xfsprogs",
+    "util-linux", "jq",
+]
+ROOT_SIZE = "3G"
+BOOT_TIMEOUT = int(os.environ.get("LAB_BOOT_TIMEOUT", "240"))
+# A VM outlives no test run: qemu is started under `timeout`.
+VM_MAX_LIFETIME = os.environ.get("LAB_VM_MAX_LIFETIME", "4h")
+SSH_OPTIONS = [
+    "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
+    "-o", "LogLevel=ERROR", "-o", "BatchMode=yes", "-o", "ConnectTimeout=5",
+]
+
+
+def log(msg):
+    print("lab: %s" % msg, file=sys.stderr, flush=True)
+
+
+class LabError(Exception):
+    pass
+
+
+# ---------------------------------------------------------------- the image
+
+def recipe_hash():
+    """Key of the image cache: everything that decides the image's content."""
+    digest = hashlib.sha256()
+    digest.update(json.dumps([SUITE, MIRROR, sorted(PACKAGES), ROOT_SIZE]).encode())
+    with open(os.path.join(HERE, "customize.sh"), "rb") as hook:
+        digest.update(hook.read())
+    return digest.hexdigest()[:16]
+
+
+def image_dir():
+    return os.path.join(CACHE_DIR, "images", recipe_hash())
+
+
+def build_image():
+    """Build the image unless the cache already holds one for this recipe."""
+    target = image_dir()
+    if os.path.exists(os.path.join(target, "ready")):
+        return target
+    os.makedirs(os.path.dirname(target), exist_ok=True)
+    with open(target + ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # one builder; the others wait and reuse
+        if os.path.exists(os.path.join(target, "ready")):
+            return target
+        started = time.time()
+        work = tempfile.mkdtemp(prefix="build-", dir=os.path.dirname(target))
+        try:
+            key = os.path.join(work, "id_ed25519")
+            subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "lab",
+                            "-f", key], check=True)
+            tree = os.path.join(work, "tree")
+            hook = 'sh %s "$1" %s' % (os.path.join(HERE, "customize.sh"), key + ".pub")
+            log("building the image with mmdebstrap (about a minute)")
+            subprocess.run(["mmdebstrap", "--variant=minbase", "--quiet",
+                            "--include=" + ",".join(PACKAGES),
+                            "--customize-hook=" + hook, SUITE, tree, MIRROR], check=True)
+            boot = os.path.join(tree, "boot")
+            for prefix, name in (("vmlinuz-", "vmlinuz"), ("initrd.img-", "initrd.img")):
+                found = sorted(f for f in os.listdir(boot) if f.startswith(prefix))
+                if not found:
+                    raise LabError("the image has no %s*" % prefix)
+                shutil.copy(os.path.join(boot, found[-1]), os.path.join(work, name))
+            subprocess.run(["mkfs.ext4", "-q", "-d", tree, "-L", "root",
+                            os.path.join(work, "root.img"), ROOT_SIZE], check=True)
+            shutil.rmtree(tree)
+            with open(os.path.join(work, "ready"), "w") as ready:
+                ready.write("built in %.0f s\n" % (time.time() - started))
+            if os.path.exists(target):
+                shutil.rmtree(target)
+            os.rename(work, target)
+            log("image ready in %.0f s: %s" % (time.time() - started, target))
+        finally:
+            if os.path.exists(work):
+                shutil.rmtree(work, ignore_errors=True)
+    return target
+
+
+# ---------------------------------------------------------------- the VMs
+
+def vm_dir(name):
+    return os.path.join(STATE_DIR, name)
+
+
+def free_port():
+    with contextlib.closing(socket.socket()) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def read_json(path):
+    with open(path) as handle:
+        return json.load(handle)
+
+
+def write_json(path, data):
+    with open(path + ".tmp", "w") as handle:
+        json.dump(data, handle, indent=2)
+    os.rename(path + ".tmp", path)
+
+
+def vm_config(name):
+    path = os.path.join(vm_dir(name), "vm.json")
+    if not os.path.exists(path):
+        raise LabError("no VM named %s (see `lab.py list`)" % name)
+    return read_json(path)
+
+
+def qemu_argv(config):
+    accel = os.environ.get("LAB_ACCEL", "tcg")
+    if accel == "kvm":
+        accel_args = ["-accel", "kvm", "-cpu", "host"]
+    else:
+        accel_args = ["-accel", "tcg,thread=multi", "-cpu", "max"]
+    directory = config["dir"]
+    argv = ["timeout", "--signal=KILL", VM_MAX_LIFETIME, "qemu-system-x86_64"] + accel_args + [
+        "-m", str(config["memory"]), "-smp", str(config["cpus"]),
+        "-display", "none", "-monitor", "none", "-no-user-config", "-nodefaults",
+        "-serial", "file:" + os.path.join(directory, "console.log"),
+        "-pidfile", os.path.join(directory, "qemu.pid"),
+        "-kernel", os.path.join(config["image"], "vmlinuz"),
+        "-initrd", os.path.join(config["image"], "initrd.img"),
+        "-append", "root=LABEL=root rw console=ttyS0 systemd.show_status=0",
+        # Explicit devices, root first: PCI slots (so vda, vdb, ...) follow this order.
+        "-drive", "file=%s,if=none,id=root,format=qcow2,cache=unsafe"
+                  % os.path.join(directory, "root.qcow2"),
+        "-device", "virtio-blk-pci,drive=root,serial=labroot",
+        "-netdev", "user,id=net0,hostfwd=tcp:127.0.0.1:%d-:22" % config["port"],
+        "-device", "virtio-net-pci,netdev=net0",
+    ]
+    for index, disk in enumerate(config["disks"], start=1):
+        argv += ["-drive", "file=%s,if=none,id=disk%d,format=qcow2,cache=unsafe" % (disk, index),
+                 "-device", "virtio-blk-pci,drive=disk%d,serial=labdisk%d" % (index, index)]
+    return argv
+
+
+def qemu_pid(config):
+    try:
+        with open(os.path.join(config["dir"], "qemu.pid")) as handle:
+            pid = int(handle.read().strip())
+        os.kill(pid, 0)
+        return pid
+    except (OSError, ValueError):
+        return None
+
+
+def start_qemu(config):
+    pidfile = os.path.join(config["dir"], "qemu.pid")
+    if os.path.exists(pidfile):
+        os.unlink(pidfile)
+    with open(os.path.join(config["dir"], "console.log"), "ab"):
+        pass
+    with open(os.path.join(config["dir"], "qemu.log"), "ab") as qlog:
+        # own session: the VM must not die with the shell that started it
+        # (molecule's create step); `down` and the callers' traps end it.
+        proc = subprocess.Popen(qemu_argv(config), stdin=subprocess.DEVNULL, stdout=qlog,
+                                stderr=qlog, start_new_session=True)
+    config["launcher_pid"] = proc.pid
+    write_json(os.path.join(config["dir"], "vm.json"), config)
+    return proc
+
+
+def ssh_argv(config, command=None):
+    argv = ["ssh"] + SSH_OPTIONS + ["-i", config["identity_file"], "-p", str(config["port"]),
+                                    "root@127.0.0.1"]
+    if command:
+        argv += ["--"] + list(command)
+    return argv
+
+
+def console_tail(config, lines=40):
+    path = os.path.join(config["dir"], "console.log")
+    try:
+        with open(path, errors="replace") as handle:
+            tail = handle.read().splitlines()[-lines:]
+    except OSError:
+        tail = []
+    return "\n".join(["--- serial console of %s (last %d lines) ---" % (config["name"], lines)]
+                     + tail + ["--- end of console ---"])
+
+
+BOOT_FAILURES = ("Dropping to a shell", "Kernel panic", "emergency mode")
+
+
+def boot_failure(config):
+    try:
+        with open(config["console_log"], errors="replace") as handle:
+            text = handle.read()
+    except OSError:
+        return None
+    return next((marker for marker in BOOT_FAILURES if marker in text), None)
+
+
+def wait_for_ssh(config, proc=None):
+    deadline = time.time() + BOOT_TIMEOUT
+    while time.time() < deadline:
+        failure = boot_failure(config)
+        if failure:
+            raise LabError("%s failed to boot (%r on its console)\n%s"
+                           % (config["name"], failure, console_tail(config)))
+        if proc is not None and proc.poll() is not None:
+            raise LabError("qemu for %s exited (rc %s)\n%s" % (config["name"], proc.returncode,
+                                                              console_tail(config)))
+        result = subprocess.run(ssh_argv(config, ["true"]), stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL)
+        if result.returncode == 0:
+            return
+        time.sleep(1)
+    raise LabError("%s did not answer SSH within %d s\n%s" % (config["name"], BOOT_TIMEOUT,
+                                                              console_tail(config)))
+
+
+def up(name, disks=1, disk_size="10G", memory=1536, cpus=2):
+    image = build_image()
+    directory = vm_dir(name)
+    if os.path.exists(os.path.join(directory, "vm.json")):
+        old = read_json(os.path.join(directory, "vm.json"))
+        if qemu_pid(old):
+            raise LabError("VM %s is already running (port %s)" % (name, old["port"]))
+        shutil.rmtree(directory)
+    os.makedirs(directory)
+    subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", "-F", "raw", "-b",
+                    os.path.join(image, "root.img"), os.path.join(directory, "root.qcow2")],
+                   check=True)
+    disk_paths = []
+    for index in range(1, disks + 1):
+        path = os.path.join(directory, "disk%d.qcow2" % index)
+        subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", path, disk_size], check=True)
+        disk_paths.append(path)
+    config = {
+        "name": name, "dir": directory, "image": image, "port": free_port(),
+        "address": "127.0.0.1", "user": "root",
+        "identity_file": os.path.join(image, "id_ed25519"),
+        "disks": disk_paths, "disk_size": disk_size, "memory": memory, "cpus": cpus,
+        "console_log": os.path.join(directory, "console.log"),
+    }
+    started = time.time()
+    proc = start_qemu(config)
+    try:
+        wait_for_ssh(config, proc)
+    except BaseException:
+        down(name)
+        raise
+    config["boot_seconds"] = round(time.time() - started, 1)
+    write_json(os.path.join(directory, "vm.json"), config)
+    log("%s answered SSH after %.1f s (port %d)" % (name, config["boot_seconds"], config["port"]))
+    return config
+
+
+def stop_qemu(config, graceful_seconds=0):
+    pid = qemu_pid(config)
+    if pid and graceful_seconds:
+        subprocess.run(ssh_argv(config, ["systemctl", "poweroff"]), stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL, timeout=30, check=False)
+        deadline = time.time() + graceful_seconds
+        while time.time() < deadline and qemu_pid(config):
+            time.sleep(1)
+    for candidate in (qemu_pid(config), config.get("launcher_pid")):
+        if candidate:
+            with contextlib.suppress(OSError):
+                os.kill(candidate, signal.SIGKILL)
+    deadline = time.time() + 10
+    while time.time() < deadline and qemu_pid(config):
+        time.sleep(0.2)
+
+
+def cycle(name, hard=False):
+    """Power-cycle a VM: same overlay, same spare disks, same port."""
+    config = vm_config(name)
+    stop_qemu(config, graceful_seconds=0 if hard else 60)
+    started = time.time()
+    proc = start_qemu(config)
+    wait_for_ssh(config, proc)
+    log("%s is back after %.1f s" % (name, time.time() - started))
+    return config
+
+
+def down(name):
+    directory = vm_dir(name)
+    path = os.path.join(directory, "vm.json")
+    if os.path.exists(path):
+        stop_qemu(read_json(path))
+    console = os.path.join(directory, "console.log")
+    if os.path.exists(console):
+        # the last console of each VM stays readable after teardown
+        os.makedirs(os.path.join(STATE_DIR, "logs"), exist_ok=True)
+        shutil.copy(console, os.path.join(STATE_DIR, "logs", name + ".console.log"))
+    shutil.rmtree(directory, ignore_errors=True)
+
+
+def list_vms():
+    if not os.path.isdir(STATE_DIR):
+        return []
+    return sorted(n for n in os.listdir(STATE_DIR)
+                  if os.path.exists(os.path.join(STATE_DIR, n, "vm.json")))
+
+
+def down_all():
+    for name in list_vms():
+        log("tearing down %s" % name)
+        down(name)
+
+
+def write_inventory(configs, path):
+    lines = ["[lab]"]
+    for config in configs:
+        lines.append(
+            "%s ansible_host=127.0.0.1 ansible_port=%d ansible_user=root "
+            "ansible_ssh_private_key_file=%s ansible_python_interpreter=/usr/bin/python3 "
+            "ansible_ssh_common_args='-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null'"
+            % (config["name"], config["port"], config["identity_file"]))
+    with open(path, "w") as handle:
+        handle.write("\n".join(lines) + "\n")
+
+
+def run_with_vms(command, count=1, disks=1, disk_size="10G", keep=False, prefix="run"):
+    """Boot VMs, run a command against them, and always tear them down."""
+    names = ["%s-%d-%d" % (prefix, os.getpid(), i) for i in range(count)]
+    configs = []
+
+    def on_signal(signum, _frame):
+        raise KeyboardInterrupt("signal %d" % signum)
+
+    signal.signal(signal.SIGTERM, on_signal)
+    rc = 1
+    try:
+        for name in names:
+            configs.append(up(name, disks=disks, disk_size=disk_size))
+        inventory = os.path.join(vm_dir(names[0]), "inventory.ini")
+        write_inventory(configs, inventory)
+        env = dict(os.environ, LAB_INVENTORY=inventory, LAB_VMS=" ".join(names))
+        argv = [part.replace("{inventory}", inventory) for part in command]
+        rc = subprocess.run(argv, env=env).returncode
+        if rc != 0:
+            for config in configs:
+                print(console_tail(config, 25), file=sys.stderr)
+        return rc
+    finally:
+        if keep and rc == 0:
+            for config in configs:
+                log("kept %s: ssh -i %s -p %d root@127.0.0.1  (tear down: %s down %s)"
+                    % (config["name"], config["identity_file"], config["port"],
+                       os.path.relpath(__file__), config["name"]))
+        else:
+            for name in names:
+                down(name)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="action", required=True)
+    sub.add_parser("build")
+    sub.add_parser("image-dir")
+    p_up = sub.add_parser("up")
+    p_up.add_argument("name")
+    p_up.add_argument("--disks", type=int, default=1)
+    p_up.add_argument("--disk-size", default="10G")
+    p_up.add_argument("--memory", type=int, default=1536)
+    p_up.add_argument("--cpus", type=int, default=2)
+    p_up.add_argument("--json", action="store_true")
+    p_ssh = sub.add_parser("ssh")
+    p_ssh.add_argument("name")
+    p_ssh.add_argument("command", nargs=argparse.REMAINDER)
+    p_cycle = sub.add_parser("cycle")
+    p_cycle.add_argument("name")
+    p_cycle.add_argument("--hard", action="store_true")
+    p_down = sub.add_parser("down")
+    p_down.add_argument("name", nargs="?")
+    p_down.add_argument("--all", action="store_true")
+    sub.add_parser("list")
+    p_console = sub.add_parser("console")
+    p_console.add_argument("name")
+    p_run = sub.add_parser("run")
+    p_run.add_argument("--count", type=int, default=1)
+    p_run.add_argument("--disks", type=int, default=1)
+    p_run.add_argument("--disk-size", default="10G")
+    p_run.add_argument("--keep", action="store_true")
+    p_run.add_argument("--prefix", default="run")
+    p_run.add_argument("command", nargs=argparse.REMAINDER)
+    args = parser.parse_args(argv)
+
+    try:
+        if args.action == "build":
+            print(build_image())
+        elif args.action == "image-dir":
+            print(image_dir())
+        elif args.action == "up":
+            config = up(args.name, args.disks, args.disk_size, args.memory, args.cpus)
+            if args.json:
+                print(json.dumps(config))
+        elif args.action == "ssh":
+            command = args.command[1:] if args.command[:1] == ["--"] else args.command
+            return subprocess.run(ssh_argv(vm_config(args.name), command)).returncode
+        elif args.action == "cycle":
+            cycle(args.name, args.hard)
+        elif args.action == "down":
+            if args.all:
+                down_all()
+            elif args.name:
+                down(args.name)
+            else:
+                parser.error("down needs a NAME or --all")
+        elif args.action == "list":
+            for name in list_vms():
+                config = vm_config(name)
+                state = "running" if qemu_pid(config) else "stopped"
+                print("%s\t%s\tport %s" % (name, state, config["port"]))
+        elif args.action == "console":
+            print(console_tail(vm_config(args.name), 200))
+        elif args.action == "run":
+            command = args.command[1:] if args.command[:1] == ["--"] else args.command
+            if not command:
+                parser.error("run needs a command after --")
+            return run_with_vms(command, args.count, args.disks, args.disk_size, args.keep,
+                                args.prefix)
+    except LabError as exc:
+        log(str(exc))
+        return 1
+    except KeyboardInterrupt:
+        log("interrupted")
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
