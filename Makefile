@@ -1,0 +1,94 @@
+# Every target installs what it needs on a fresh Debian 12 machine.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+# ansible-core 2.18 runs on 3.11-3.13; prefer pyenv's 3.12 when it is there.
+PYTHON ?= $(shell ls -d $$HOME/.pyenv/versions/3.12*/bin/python3 2>/dev/null | tail -n 1 || command -v python3)
+VENV := $(CURDIR)/.venv
+BIN := $(VENV)/bin
+BUILD := $(CURDIR)/.build
+COLLECTIONS := $(BUILD)/collections
+COLLECTION_LINK := $(COLLECTIONS)/ansible_collections/container_storage/devicemapper
+LAB := python3 $(CURDIR)/tools/lab/lab.py
+SCENARIOS ?= $(shell ls molecule | grep -v '^shared$$')
+PY36 ?= $(shell ls -d $$HOME/.pyenv/versions/3.6*/bin/python3 2>/dev/null | tail -n 1)
+APT_PACKAGES := qemu-system-x86 qemu-utils mmdebstrap openssh-client rsync git
+
+export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
+export ANSIBLE_CONFIG := $(CURDIR)/tools/ansible.cfg
+export PATH := $(BIN):$(PATH)
+
+.PHONY: help setup lint sanity unit compat molecule test demo clean lab-down
+
+help:
+	@echo "make demo    boot a lab VM, run playbooks/demo.yml on it, print the result (KEEP=1 keeps the VM)"
+	@echo "make test    lint, sanity, unit, compat and every molecule scenario in lab VMs"
+	@echo "make unit | lint | sanity | compat | molecule [SCENARIOS='lab thinpool']"
+
+$(BUILD)/apt.stamp:
+	@mkdir -p $(BUILD)
+	@if ! command -v qemu-system-x86_64 >/dev/null || ! command -v mmdebstrap >/dev/null \
+	    || ! command -v rsync >/dev/null || ! command -v ssh >/dev/null; then \
+	  DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(APT_PACKAGES) >/dev/null; fi
+	@touch $@
+
+$(VENV)/installed.stamp: requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -r requirements-dev.txt
+	@touch $@
+
+$(COLLECTION_LINK):
+	@mkdir -p $(dir $@)
+	@ln -sfn $(CURDIR) $@
+
+setup: $(BUILD)/apt.stamp $(VENV)/installed.stamp $(COLLECTION_LINK)
+
+lint: setup
+	$(BIN)/yamllint -s .
+	$(BIN)/ruff check plugins tests tools
+	$(BIN)/ansible-lint --profile production --offline
+	$(BIN)/antsibull-changelog lint
+
+# ansible-test wants a real ansible_collections/<ns>/<name> tree.
+sanity: setup
+	@rm -rf $(BUILD)/sanity && mkdir -p $(BUILD)/sanity/ansible_collections/container_storage
+	rsync -a --exclude .git --exclude .venv --exclude .build --exclude '__pycache__' \
+	  --exclude .pytest_cache --exclude .ruff_cache ./ $(BUILD)/sanity/ansible_collections/container_storage/devicemapper/
+	cd $(BUILD)/sanity/ansible_collections/container_storage/devicemapper && \
+	  $(BIN)/ansible-test sanity --venv --python 3.12 --color no
+
+unit: setup
+	$(BIN)/pytest -q tests/unit
+
+# Module code must still run on RHEL 8's platform Python.
+compat:
+	@if [ -z "$(PY36)" ]; then echo "no Python 3.6 here (pyenv), compat check skipped"; exit 0; fi; \
+	  for f in plugins/module_utils/*.py plugins/modules/*.py; do \
+	    $(PY36) -c 'import ast,sys; ast.parse(open(sys.argv[1]).read(), sys.argv[1])' $$f || exit 1; \
+	  done; echo "compat: plugins parse on $$($(PY36) --version)"
+
+lab-image: setup
+	$(LAB) build
+
+# Each scenario boots its own VMs; whatever happens, none is left running.
+molecule: setup lab-image
+	@trap '$(LAB) down --all' EXIT INT TERM; \
+	  for scenario in $(SCENARIOS); do \
+	    echo "=== molecule scenario $$scenario"; start=$$(date +%s); \
+	    $(BIN)/molecule test -s $$scenario || exit 1; \
+	    echo "=== $$scenario passed in $$(( $$(date +%s) - start )) s"; \
+	  done
+
+test: lint sanity unit compat molecule
+
+demo: setup lab-image
+	$(LAB) run --prefix demo --disks 1 $(if $(KEEP),--keep) -- \
+	  $(BIN)/ansible-playbook -i {inventory} $(CURDIR)/playbooks/demo.yml
+
+lab-down:
+	$(LAB) down --all
+
+clean: lab-down
+	rm -rf $(BUILD) $(VENV)
