@@ -52,12 +52,13 @@ lint: setup
 	$(BIN)/antsibull-changelog lint
 
 # ansible-test wants a real ansible_collections/<ns>/<name> tree.
+SANITY_DIR ?= $(BUILD)/sanity
 sanity: setup
-	@rm -rf $(BUILD)/sanity && mkdir -p $(BUILD)/sanity/ansible_collections/container_storage
+	@rm -rf $(SANITY_DIR) && mkdir -p $(SANITY_DIR)/ansible_collections/container_storage
 	rsync -a --exclude .git --exclude .venv --exclude .build --exclude '__pycache__' \
-	  --exclude .pytest_cache --exclude .ruff_cache ./ $(BUILD)/sanity/ansible_collections/container_storage/devicemapper/
-	cd $(BUILD)/sanity/ansible_collections/container_storage/devicemapper && \
-	  $(BIN)/ansible-test sanity --venv --python 3.12 --color no
+	  --exclude .pytest_cache --exclude .ruff_cache ./ $(SANITY_DIR)/ansible_collections/container_storage/devicemapper/
+	cd $(SANITY_DIR)/ansible_collections/container_storage/devicemapper && \
+	  $(BIN)/ansible-test sanity --venv --python 3.12 --color no $(SANITY_ARGS)
 
 unit: setup
 	$(BIN)/pytest -q tests/unit

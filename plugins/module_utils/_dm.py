@@ -1,0 +1,98 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) container_storage.devicemapper contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""Device-mapper names, tables and thin-pool status.
+
+Private to the collection: not a public API, may change without notice.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+SECTOR_BYTES = 512
+
+
+def dm_name(vg, lv):
+    """The /dev/mapper name LVM gives ``vg/lv``: every '-' inside a name is doubled."""
+    return "%s-%s" % (vg.replace("-", "--"), lv.replace("-", "--"))
+
+
+def dm_path(vg, lv):
+    return "/dev/mapper/" + dm_name(vg, lv)
+
+
+class TableLine(object):
+    """One line of `dmsetup table`: start and length in 512-byte sectors."""
+
+    def __init__(self, start, length, target, args):
+        self.start = int(start)
+        self.length = int(length)
+        self.target = target
+        self.args = list(args)
+
+    @classmethod
+    def parse(cls, line):
+        fields = line.split()
+        if len(fields) < 3:
+            raise ValueError("not a device-mapper table line: %r" % line)
+        try:
+            return cls(fields[0], fields[1], fields[2], fields[3:])
+        except ValueError:
+            raise ValueError("start and length must be integers in table line %r" % line)
+
+    def render(self):
+        return " ".join([str(self.start), str(self.length), self.target] + self.args)
+
+
+def parse_table(text):
+    return [TableLine.parse(line) for line in text.splitlines() if line.strip()]
+
+
+def parse_thin_pool_status(line):
+    """Parse a `dmsetup status` thin-pool line into a dict, or None if it is not one.
+
+    ``[name: ]start length thin-pool transaction_id used_meta/total_meta
+    used_data/total_data held_root mode [features...]``; ``mode`` is rw, ro or
+    out_of_data_space; ``needs_check`` appears among the features. A pool in
+    ``Fail`` state prints only that word after the target name.
+    """
+    fields = line.split()
+    if fields and fields[0].endswith(":"):
+        fields = fields[1:]
+    if len(fields) < 4 or fields[2] != "thin-pool":
+        return None
+    rest = fields[3:]
+    if rest[0] in ("Fail", "Error"):
+        return {"state": "failed", "fail": True, "needs_check": False, "mode": None}
+    try:
+        meta_used, meta_total = (int(v) for v in rest[1].split("/"))
+        data_used, data_total = (int(v) for v in rest[2].split("/"))
+    except (IndexError, ValueError):
+        raise ValueError("unexpected thin-pool status: %r" % line)
+    features = rest[5:]
+    mode = rest[4] if len(rest) > 4 else None
+    needs_check = "needs_check" in features
+    if needs_check:
+        state = "needs_check"
+    elif mode == "out_of_data_space":
+        state = "out_of_data_space"
+    elif mode == "ro":
+        state = "read_only"
+    else:
+        state = "ok"
+    return {
+        "transaction_id": int(rest[0]),
+        "metadata_used_blocks": meta_used,
+        "metadata_total_blocks": meta_total,
+        "data_used_blocks": data_used,
+        "data_total_blocks": data_total,
+        "held_metadata_root": rest[3] if len(rest) > 3 else None,
+        "mode": mode,
+        "needs_check": needs_check,
+        "fail": False,
+        "state": state,
+        "features": features,
+    }
