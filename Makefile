@@ -53,9 +53,15 @@ lint: setup
 
 # ansible-test wants a real ansible_collections/<ns>/<name> tree.
 SANITY_DIR ?= $(BUILD)/sanity
+PIP_BOOTSTRAP_CACHE := $(HOME)/.ansible/test/cache
 sanity: setup
+	@# ci-files.testing.ansible.com is unreachable here: give ansible-test a local pip bootstrap
+	@mkdir -p $(PIP_BOOTSTRAP_CACHE) && for version in $$(grep -ho "pip='[0-9.]*'" \
+	  $(VENV)/lib/python3*/site-packages/ansible_test/_internal/python_requirements.py | tr -dc '0-9.\n'); do \
+	  cp tools/sanity/get_pip_offline.py $(PIP_BOOTSTRAP_CACHE)/get_pip_$$(echo $$version | tr . _).py; done
 	@rm -rf $(SANITY_DIR) && mkdir -p $(SANITY_DIR)/ansible_collections/container_storage
-	rsync -a --exclude .git --exclude .venv --exclude .build --exclude '__pycache__' \
+	@# tools/ (the lab and dev scripts) is not shipped (galaxy.yml build_ignore); ruff checks it
+	rsync -a --exclude .git --exclude .venv --exclude .build --exclude '__pycache__' --exclude /tools \
 	  --exclude .pytest_cache --exclude .ruff_cache ./ $(SANITY_DIR)/ansible_collections/container_storage/devicemapper/
 	cd $(SANITY_DIR)/ansible_collections/container_storage/devicemapper && \
 	  $(BIN)/ansible-test sanity --venv --python 3.12 --color no $(SANITY_ARGS)

@@ -38,7 +38,7 @@ def read_report(runner, command, fields, names=None, all_lvs=False):
         document = json.loads(out)
         rows = []
         for report in document["report"]:
-            for key, value in report.items():
+            for value in report.values():
                 rows.extend(value)
         return rows
     except (ValueError, KeyError, TypeError) as exc:

@@ -246,7 +246,7 @@ def wait_for_ssh(config, proc=None):
             raise LabError("qemu for %s exited (rc %s)\n%s" % (config["name"], proc.returncode,
                                                               console_tail(config)))
         result = subprocess.run(ssh_argv(config, ["true"]), stdout=subprocess.DEVNULL,
-                                stderr=subprocess.DEVNULL)
+                                stderr=subprocess.DEVNULL, check=False)
         if result.returncode == 0:
             return
         time.sleep(1)
