@@ -12,6 +12,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import re
+
 SECTOR_BYTES = 512
 
 
@@ -96,3 +98,83 @@ def parse_thin_pool_status(line):
         "state": state,
         "features": features,
     }
+
+
+# ---------------------------------------------------------------- dmsetup
+
+def is_device_ref(arg):
+    """True for a table argument that names a block device: ``MAJ:MIN`` or a /dev path."""
+    if arg.startswith("/dev/"):
+        return True
+    major, sep, minor = arg.partition(":")
+    return bool(sep) and major.isdigit() and minor.isdigit()
+
+
+def render_table(lines):
+    """The table as `dmsetup table` prints it, one segment a line, single spaces."""
+    return "\n".join(line.render() for line in lines)
+
+
+def parse_info(text):
+    """Parse ``dmsetup info -c --noheadings --nameprefixes`` output (one device).
+
+    Returns a dict with ``name``, ``uuid``, ``devno``, ``open`` and, from
+    the attr field, ``live`` / ``inactive`` (table slots filled),
+    ``suspended`` and ``read_only``.
+    """
+    fields = {}
+    for key, value in re.findall(r"DM_([A-Z_]+)='((?:[^'\\]|\\.)*)'", text):
+        fields[key.lower()] = value.replace("\\'", "'")
+    if "name" not in fields:
+        raise ValueError("unexpected dmsetup info output: %r" % text)
+    attr = fields.get("attr", "")
+    fields["live"] = "L" in attr
+    fields["inactive"] = "I" in attr
+    fields["suspended"] = "s" in attr
+    fields["read_only"] = "r" in attr
+    return fields
+
+
+class Dmsetup(object):
+    """One method per dmsetup operation, each returning the argument list.
+
+    Nothing here runs a command: the lists go to ``CommandRunner.run`` or
+    into a plan, so no module assembles dmsetup argv by hand.
+    """
+
+    INFO_FIELDS = "name,attr,uuid,devno,open"
+
+    @staticmethod
+    def info(name):
+        return ["dmsetup", "info", "-c", "--noheadings", "--nameprefixes",
+                "-o", Dmsetup.INFO_FIELDS, name]
+
+    @staticmethod
+    def table(name, inactive=False):
+        return ["dmsetup", "table"] + (["--inactive"] if inactive else []) + [name]
+
+    @staticmethod
+    def status(name):
+        return ["dmsetup", "status", name]
+
+    @staticmethod
+    def ls(target=None):
+        return ["dmsetup", "ls"] + (["--target", target] if target else [])
+
+    @staticmethod
+    def suspend(name, noflush=False):
+        return ["dmsetup", "suspend"] + (["--noflush"] if noflush else []) + [name]
+
+    @staticmethod
+    def reload(name, table):
+        """Load ``table`` (text, one segment a line) as the inactive table."""
+        return ["dmsetup", "reload", name, "--table", table]
+
+    @staticmethod
+    def resume(name):
+        return ["dmsetup", "resume", name]
+
+    @staticmethod
+    def clear(name):
+        """Drop the inactive table (the live one is untouched)."""
+        return ["dmsetup", "clear", name]
