@@ -1,0 +1,646 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) container_storage.devicemapper contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""Docker's daemon.json storage settings: Docker 24's ``dm.*`` rules, the merge, conflicts.
+
+Private to the collection: not a public API, may change without notice.
+
+The validation mirrors what dockerd 24 (daemon/graphdriver/devmapper) does when
+the driver starts, so a configuration Docker would refuse never gets written.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import copy
+import glob
+import json
+import os
+import re
+import shlex
+import tempfile
+
+from ansible_collections.container_storage.devicemapper.plugins.module_utils._runner import CommandRunner
+
+DEFAULT_PATH = "/etc/docker/daemon.json"
+STORAGE_DRIVER_KEY = "storage-driver"
+STORAGE_OPTS_KEY = "storage-opts"
+STORAGE_KEYS = (STORAGE_DRIVER_KEY, STORAGE_OPTS_KEY)
+
+# Where systemd looks for docker.service and its drop-ins, highest priority first.
+DEFAULT_UNIT_DIRS = ["/etc/systemd/system", "/run/systemd/system",
+                     "/lib/systemd/system", "/usr/lib/systemd/system"]
+UNIT_NAME = "docker.service"
+# Environment files that distributions' docker units read dockerd flags from.
+DEFAULT_ENV_FILES = ["/etc/sysconfig/docker-storage", "/etc/sysconfig/docker",
+                     "/etc/default/docker"]
+
+# Engine 25 removed the devicemapper graph driver.
+DOCKER_WITHOUT_DEVICEMAPPER = (25, 0)
+
+# ---------------------------------------------------------------- Go parsers
+
+_GO_TRUE = ("1", "t", "T", "TRUE", "true", "True")
+_GO_FALSE = ("0", "f", "F", "FALSE", "false", "False")
+
+_GO_DEC_FLOAT = re.compile(r"^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$")
+_GO_HEX_FLOAT = re.compile(r"^[+-]?0[xX](?:[0-9a-fA-F]+\.?[0-9a-fA-F]*|\.[0-9a-fA-F]+)[pP][+-]?\d+$")
+_SIZE_MULTIPLIERS = {"k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40, "p": 1 << 50}
+
+
+def go_parse_bool(value):
+    """Go's strconv.ParseBool: True/False, or None when Go would reject it."""
+    if value in _GO_TRUE:
+        return True
+    if value in _GO_FALSE:
+        return False
+    return None
+
+
+def go_parse_uint(value, bits):
+    """Go's strconv.ParseUint(value, 10, bits): an int, or None when Go would reject it."""
+    if not re.match(r"^[0-9]+$", value or ""):
+        return None
+    number = int(value)
+    return number if number < (1 << bits) else None
+
+
+def go_parse_int(value, bits):
+    """Go's strconv.ParseInt(value, 10, bits): an int, or None when Go would reject it."""
+    if not re.match(r"^[+-]?[0-9]+$", value or ""):
+        return None
+    number = int(value)
+    limit = 1 << (bits - 1)
+    return number if -limit <= number < limit else None
+
+
+def _go_parse_float(text):
+    if _GO_DEC_FLOAT.match(text):
+        number = float(text)
+    elif _GO_HEX_FLOAT.match(text):
+        sign = -1.0 if text.startswith("-") else 1.0
+        number = sign * float.fromhex(text.lstrip("+-"))
+    else:
+        return None
+    if number in (float("inf"), float("-inf")):
+        return None  # Go: value out of range
+    return number
+
+
+def ram_in_bytes(value):
+    """go-units RAMInBytes (v0.5, as vendored by Docker 24): bytes, or None if invalid.
+
+    A number (Go float syntax, no negatives), an optional single space, then an
+    optional case-insensitive suffix: b, or k/m/g/t/p optionally followed by
+    b or ib (binary multiples either way).
+    """
+    if not isinstance(value, str):
+        return None
+    sep = max(value.rfind(ch) for ch in "0123456789. ")
+    if sep == -1:
+        return None
+    if value[sep] == " ":
+        number, suffix = value[:sep], value[sep + 1:]
+    else:
+        number, suffix = value[:sep + 1], value[sep + 1:]
+    size = _go_parse_float(number)
+    if size is None or size < 0:
+        return None
+    if not suffix:
+        return int(size)
+    if len(suffix) > 3:
+        return None
+    suffix = suffix.lower()
+    if suffix[0] == "b":
+        return int(size) if len(suffix) == 1 else None
+    if suffix[0] not in _SIZE_MULTIPLIERS:
+        return None
+    if len(suffix) == 2 and suffix[1] != "b":
+        return None
+    if len(suffix) == 3 and suffix[1:] != "ib":
+        return None
+    return int(size * _SIZE_MULTIPLIERS[suffix[0]])
+
+
+# ---------------------------------------------------------------- dm.* rules
+
+SIZE_OPTIONS = ("dm.basesize", "dm.loopdatasize", "dm.loopmetadatasize", "dm.blocksize")
+BOOL_OPTIONS = ("dm.blkdiscard", "dm.override_udev_sync_check", "dm.use_deferred_removal",
+                "dm.use_deferred_deletion", "dm.directlvm_device_force")
+FREE_TEXT_OPTIONS = ("dm.mkfsarg", "dm.mountopt", "dm.metadatadev", "dm.datadev",
+                     "dm.directlvm_device", "dm.thinpooldev")
+PERCENT_BELOW_100 = ("dm.thinp_percent", "dm.thinp_metapercent")
+PERCENT_UP_TO_100 = ("dm.thinp_autoextend_threshold", "dm.thinp_autoextend_percent")
+THINP_OPTIONS = PERCENT_BELOW_100 + PERCENT_UP_TO_100
+KNOWN_DM_OPTIONS = frozenset(
+    SIZE_OPTIONS + BOOL_OPTIONS + FREE_TEXT_OPTIONS + THINP_OPTIONS
+    + ("dm.fs", "dm.min_free_space", "dm.xfs_nospace_max_retries", "dm.libdm_log_level"))
+# Options dockerd reads more than once (each entry adds to the last).
+REPEATABLE_OPTIONS = ("dm.mkfsarg", "dm.mountopt")
+DEPRECATED_OPTIONS = ("dm.datadev", "dm.metadatadev")
+
+
+def split_storage_opt(entry):
+    """Docker's ParseKeyValueOpt plus its key folding: (key, value) or None without '='."""
+    if not isinstance(entry, str) or "=" not in entry:
+        return None
+    key, value = entry.split("=", 1)
+    return key.strip().lower(), value.strip()
+
+
+def _check_single_dm_option(key, value):
+    """The error for one dm.* key=value (key already folded), or None."""
+    if key not in KNOWN_DM_OPTIONS:
+        return "%s is not a devicemapper option (Docker 24 fails with \"devmapper: Unknown option %s\")" % (
+            key, key)
+    if key in SIZE_OPTIONS and ram_in_bytes(value) is None:
+        return "%s=%s is not a size (a number with an optional b, k, m, g, t or p suffix, e.g. 10G)" % (
+            key, value)
+    if key in BOOL_OPTIONS and go_parse_bool(value) is None:
+        return "%s=%s is not a boolean (use true or false)" % (key, value)
+    if key in PERCENT_BELOW_100 + PERCENT_UP_TO_100:
+        number = go_parse_uint(value[:-1] if value.endswith("%") else value, 32)
+        if number is None:
+            return "%s=%s is not a whole percentage" % (key, value)
+        if key in PERCENT_BELOW_100 and number >= 100:
+            return "%s=%s must be below 100" % (key, value)
+        if key in PERCENT_UP_TO_100 and number > 100:
+            return "%s=%s must not be over 100" % (key, value)
+    if key == "dm.fs" and value not in ("ext4", "xfs"):
+        return "dm.fs=%s is not supported: use ext4 or xfs" % value
+    if key == "dm.min_free_space":
+        if not value.endswith("%"):
+            return "dm.min_free_space=%s needs a %% suffix, e.g. 10%%" % value
+        number = go_parse_uint(value[:-1], 32)
+        if number is None or number >= 100:
+            return "dm.min_free_space=%s must be a whole percentage from 0%% to 99%%" % value
+    if key == "dm.xfs_nospace_max_retries" and go_parse_uint(value, 64) is None:
+        return "dm.xfs_nospace_max_retries=%s is not an unsigned integer" % value
+    if key == "dm.libdm_log_level":
+        level = go_parse_int(value, 32)
+        if level is None or not 2 <= level <= 7:
+            return "dm.libdm_log_level=%s must be an integer from 2 to 7" % value
+    return None
+
+
+def _percent(value):
+    number = go_parse_uint(value[:-1] if value.endswith("%") else value, 32)
+    return number or 0
+
+
+def validate_dm_options(entries):
+    """Docker 24's devicemapper rules for a ``storage-opts`` list; returns error messages.
+
+    ``entries`` are ``key=value`` strings in the order dockerd reads them. Every
+    message names the option it is about; an empty list means dockerd 24 would
+    accept these options (values of devices and pools are checked only when
+    the driver starts, not here).
+    """
+    errors = []
+    last = {}
+    for entry in entries:
+        parsed = split_storage_opt(entry)
+        if parsed is None:
+            errors.append("storage option %r is not key=value" % (entry,))
+            continue
+        key, value = parsed
+        if not key.startswith("dm."):
+            errors.append("%s is not a devicemapper option: the devicemapper driver accepts only dm.* "
+                          "options (Docker fails with \"devmapper: Unknown option %s\")" % (key, key))
+            continue
+        problem = _check_single_dm_option(key, value)
+        if problem:
+            errors.append(problem)
+        last[key] = value
+
+    direct_lvm = [key for key in ("dm.directlvm_device",) + THINP_OPTIONS if key in last]
+    if "dm.thinpooldev" in last and direct_lvm:
+        errors.append("dm.thinpooldev cannot be combined with %s: either use an existing thin pool "
+                      "or let Docker build one with dm.directlvm_device" % ", ".join(direct_lvm))
+    thinp = [key for key in THINP_OPTIONS if key in last]
+    if thinp and "dm.directlvm_device" not in last:
+        errors.append("%s need dm.directlvm_device (the device Docker builds its thin pool on)"
+                      % ", ".join(thinp))
+    data = _percent(last.get("dm.thinp_percent", "0"))
+    meta = _percent(last.get("dm.thinp_metapercent", "0"))
+    if bool(data) != bool(meta):
+        errors.append("dm.thinp_percent and dm.thinp_metapercent must be set together (%s is missing)"
+                      % ("dm.thinp_metapercent" if data else "dm.thinp_percent"))
+    elif data + meta > 100:
+        errors.append("dm.thinp_percent (%d) and dm.thinp_metapercent (%d) add up to more than 100"
+                      % (data, meta))
+    if (go_parse_bool(last.get("dm.use_deferred_deletion", "")) is True
+            and go_parse_bool(last.get("dm.use_deferred_removal", "")) is False):
+        errors.append("dm.use_deferred_deletion=true needs dm.use_deferred_removal=true "
+                      "(Docker refuses deferred deletion without deferred removal)")
+    return errors
+
+
+def render_storage_opts(storage_opts):
+    """The ``storage-opts`` list for a dict of option names to values, in the given order.
+
+    Booleans become ``true``/``false``; a list value (only for options dockerd
+    reads repeatedly, such as dm.mountopt) gives one entry per item. Returns
+    (entries, errors).
+    """
+    entries = []
+    errors = []
+    for key, value in storage_opts.items():
+        folded = str(key).strip().lower()
+        if not folded:
+            errors.append("storage_opts has an empty option name")
+            continue
+        values = value if isinstance(value, list) else [value]
+        if isinstance(value, list) and folded not in REPEATABLE_OPTIONS:
+            errors.append("storage_opts.%s: only %s may be given a list" % (key, ", ".join(REPEATABLE_OPTIONS)))
+            continue
+        for item in values:
+            if item is None:
+                errors.append("storage_opts.%s has no value" % key)
+            elif isinstance(item, (dict, list)):
+                errors.append("storage_opts.%s must be a string, number or boolean" % key)
+            elif isinstance(item, bool):
+                entries.append("%s=%s" % (key, "true" if item else "false"))
+            else:
+                entries.append("%s=%s" % (key, item))
+    return entries, errors
+
+
+def storage_warnings(config):
+    """Things dockerd accepts but a user probably did not mean."""
+    warnings = []
+    opts = config.get(STORAGE_OPTS_KEY) or []
+    keys = [parsed[0] for parsed in (split_storage_opt(entry) for entry in opts) if parsed]
+    for key in DEPRECATED_OPTIONS:
+        if key in keys:
+            warnings.append("%s is deprecated in Docker; use dm.thinpooldev with an LVM thin pool" % key)
+    if any(key.startswith("dm.") for key in keys) and STORAGE_DRIVER_KEY not in config:
+        warnings.append("dm.* storage options are set without storage-driver devicemapper: Docker 23 "
+                        "and later never choose devicemapper by themselves; set storage_driver")
+    return warnings
+
+
+def validate_config_storage(config):
+    """Errors in the storage settings of a whole daemon.json document."""
+    driver = config.get(STORAGE_DRIVER_KEY)
+    opts = config.get(STORAGE_OPTS_KEY)
+    errors = []
+    if driver is not None and (not isinstance(driver, str) or not driver.strip()):
+        errors.append("storage-driver must be a non-empty string, got %r" % (driver,))
+        return errors
+    if opts is None:
+        return errors
+    if not isinstance(opts, list) or not all(isinstance(entry, str) for entry in opts):
+        return ["storage-opts must be a list of key=value strings, got %r" % (opts,)]
+    dm_entries = [entry for entry in opts if (split_storage_opt(entry) or ("",))[0].startswith("dm.")]
+    if driver == "devicemapper":
+        return validate_dm_options(opts)
+    if dm_entries and driver is not None:
+        errors.append("%s: dm.* options belong to the devicemapper driver, not storage-driver %s"
+                      % (", ".join(dm_entries), driver))
+    errors.extend(validate_dm_options(dm_entries))
+    errors.extend("storage option %r is not key=value" % (entry,)
+                  for entry in opts if split_storage_opt(entry) is None)
+    return errors
+
+
+# ---------------------------------------------------------------- daemon.json
+
+class DaemonJsonError(Exception):
+    pass
+
+
+def parse_daemon_json(text, path):
+    """The document in ``text``; an empty file is an empty document, as for dockerd."""
+    if not text.strip():
+        return {}
+    try:
+        document = json.loads(text)
+    except ValueError as exc:
+        line = getattr(exc, "lineno", None)
+        column = getattr(exc, "colno", None)
+        where = " at line %s, column %s" % (line, column) if line is not None else ""
+        raise DaemonJsonError("%s is not valid JSON%s: %s; the file was left untouched"
+                              % (path, where, getattr(exc, "msg", str(exc))))
+    if not isinstance(document, dict):
+        raise DaemonJsonError("%s does not hold a JSON object (found %s); the file was left untouched"
+                              % (path, type(document).__name__))
+    return document
+
+
+def merge_storage(document, state, storage_driver=None, storage_opts=None):
+    """A copy of ``document`` with the storage keys set (or removed); other keys untouched, in order.
+
+    ``storage_opts`` is the rendered list; an empty list removes the key, None
+    leaves it as it is.
+    """
+    result = copy.deepcopy(document)
+    if state == "absent":
+        for key in STORAGE_KEYS:
+            result.pop(key, None)
+        return result
+    if storage_driver is not None:
+        result[STORAGE_DRIVER_KEY] = storage_driver
+    if storage_opts is not None:
+        if storage_opts:
+            result[STORAGE_OPTS_KEY] = list(storage_opts)
+        else:
+            result.pop(STORAGE_OPTS_KEY, None)
+    return result
+
+
+def detect_indent(text):
+    """The indentation the file already uses, so a rewrite changes only what it must."""
+    for line in text.splitlines():
+        match = re.match(r"^([ \t]+)\"", line)
+        if match:
+            indent = match.group(1)
+            return "\t" if indent.startswith("\t") else len(indent)
+    return 2
+
+
+def render_daemon_json(document, indent=2):
+    return json.dumps(document, indent=indent, ensure_ascii=False, separators=(",", ": ")) + "\n"
+
+
+# ---------------------------------------------------------------- dockerd flags
+
+# dockerd's short flags that take a value: in "-Hfoo" the rest of the word is the value.
+_SHORT_FLAGS_WITH_VALUE = set("HGblpge")
+
+
+def find_storage_flags(words):
+    """dockerd storage flags in an argument list: --storage-driver, -s, --storage-opt."""
+    found = []
+    for index, word in enumerate(words):
+        following = words[index + 1] if index + 1 < len(words) else ""
+        if word.startswith("--"):
+            name, has_value, value = word.partition("=")
+            if name in ("--storage-driver", "--storage-opt"):
+                found.append("%s %s" % (name, value if has_value else following))
+        elif word.startswith("-") and len(word) > 1:
+            letters = word[1:]
+            for position, letter in enumerate(letters):
+                if letter == "s":
+                    rest = letters[position + 1:].lstrip("=")
+                    found.append("-s %s" % (rest or following))
+                    break
+                if letter in _SHORT_FLAGS_WITH_VALUE:
+                    break
+    return [flag.strip() for flag in found]
+
+
+def _split_words(text):
+    try:
+        return shlex.split(text, comments=False, posix=True)
+    except ValueError:
+        return text.split()
+
+
+def _words_with_assignments(text):
+    """Words of a line, with each VAR=value assignment's value split into words too."""
+    words = []
+    for word in _split_words(text):
+        name, has_value, value = word.partition("=")
+        if has_value and re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", name):
+            words.extend(_split_words(value))
+        else:
+            words.append(word)
+    return words
+
+
+def parse_unit_text(chunks):
+    """The [Service] settings that matter from unit file chunks [(source, text)], in systemd order.
+
+    Returns (exec_start, environments, environment_files): exec_start is (source,
+    line) for the effective ExecStart= (an empty assignment resets the list, as
+    in drop-ins); environments is [(source, value)]; environment_files [path].
+    """
+    exec_start = None
+    environments = []
+    env_files = []
+    for source, text in chunks:
+        section = None
+        logical = ""
+        for raw in text.splitlines():
+            if raw.rstrip().endswith("\\"):
+                logical += raw.rstrip()[:-1] + " "
+                continue
+            line = (logical + raw).strip()
+            logical = ""
+            if not line or line[0] in "#;":
+                continue
+            if line.startswith("[") and line.endswith("]"):
+                section = line[1:-1]
+                continue
+            if section != "Service" or "=" not in line:
+                continue
+            key, value = [part.strip() for part in line.split("=", 1)]
+            if key == "ExecStart":
+                exec_start = (source, value) if value else None
+            elif key == "Environment":
+                environments.append((source, value))
+            elif key == "EnvironmentFile" and value:
+                env_files.append(value.lstrip("-"))
+    return exec_start, environments, env_files
+
+
+def split_systemctl_cat(output):
+    """``systemctl cat`` output as [(file, text)]: each file starts with a "# /path" line."""
+    chunks = []
+    for line in output.splitlines():
+        match = re.match(r"^# (/\S+)$", line)
+        if match:
+            chunks.append([match.group(1), []])
+        elif chunks:
+            chunks[-1][1].append(line)
+    return [(source, "\n".join(lines)) for source, lines in chunks]
+
+
+def read_unit_files(unit_dirs, unit_name=UNIT_NAME):
+    """The unit and its drop-ins as systemd would load them, read from ``unit_dirs``."""
+    chunks = []
+    for directory in unit_dirs:
+        path = os.path.join(directory, unit_name)
+        if os.path.isfile(path):
+            chunks.append((path, _read_text(path)))
+            break
+    dropins = {}
+    for directory in reversed(unit_dirs):
+        for path in glob.glob(os.path.join(directory, unit_name + ".d", "*.conf")):
+            dropins[os.path.basename(path)] = path  # a higher-priority directory wins
+    for name in sorted(dropins):
+        chunks.append((dropins[name], _read_text(dropins[name])))
+    return chunks
+
+
+def _read_text(path):
+    with open(path, "rb") as handle:
+        return handle.read().decode("utf-8", "replace")
+
+
+def find_conflicts(unit_chunks, env_files):
+    """Storage flags given to dockerd outside daemon.json: ["<file>: <flag>"]."""
+    conflicts = []
+    exec_start, environments, referenced = parse_unit_text(unit_chunks)
+    if exec_start:
+        source, line = exec_start
+        words = _split_words(line)
+        if words:
+            words[0] = words[0].lstrip("-@+!:")
+        conflicts.extend("%s: ExecStart has %s" % (source, flag) for flag in find_storage_flags(words))
+    for source, value in environments:
+        conflicts.extend("%s: Environment has %s" % (source, flag)
+                         for flag in find_storage_flags(_words_with_assignments(value)))
+    seen = set()
+    for path in list(env_files) + referenced:
+        if path in seen or not os.path.isfile(path):
+            continue
+        seen.add(path)
+        for raw in _read_text(path).splitlines():
+            line = raw.strip()
+            if not line or line.startswith("#"):
+                continue
+            if line.startswith("export "):
+                line = line[len("export "):]
+            conflicts.extend("%s: %s" % (path, flag)
+                             for flag in find_storage_flags(_words_with_assignments(line)))
+    return conflicts
+
+
+# ---------------------------------------------------------------- dockerd version
+
+def parse_dockerd_version(output):
+    """(major, minor) from ``dockerd --version`` ("Docker version 20.10.24+dfsg1, build ..."), or None."""
+    match = re.search(r"version\s+v?(\d+)\.(\d+)", output or "")
+    if not match:
+        return None
+    return int(match.group(1)), int(match.group(2))
+
+
+def has_devicemapper(version):
+    return version is None or tuple(version) < DOCKER_WITHOUT_DEVICEMAPPER
+
+
+# ---------------------------------------------------------------- the module
+
+class DaemonConfigManager(object):
+    """Reads daemon.json once, plans the storage keys, checks everything, then writes once."""
+
+    def __init__(self, module):
+        self.module = module
+        self.params = module.params
+        self.runner = CommandRunner(module)
+        self.path = self.params["path"]
+        self.conflicts = []
+
+    def fail(self, msg, **extra):
+        self.module.fail_json(msg=msg, path=self.path, commands=self.runner.commands,
+                              conflicts=self.conflicts, **extra)
+
+    def run(self):
+        params = self.params
+        present = params["state"] == "present"
+        storage_driver = params["storage_driver"] if present else None
+        storage_opts = None
+        if not present and (params["storage_driver"] is not None or params["storage_opts"] is not None):
+            self.module.warn("storage_driver and storage_opts are ignored with state=absent")
+        if storage_driver is not None and not storage_driver.strip():
+            self.fail("storage_driver must not be empty; use state=absent to remove the storage settings")
+        if present and params["storage_opts"] is not None:
+            storage_opts, errors = render_storage_opts(params["storage_opts"])
+            if errors:
+                self.fail("; ".join(errors))
+
+        exists = os.path.lexists(self.path)
+        if exists and not os.path.isfile(self.path):
+            self.fail("%s exists and is not a regular file" % self.path)
+        text = _read_text(self.path) if exists else ""
+        try:
+            before = parse_daemon_json(text, self.path)
+        except DaemonJsonError as exc:
+            self.fail(str(exc))
+        after = merge_storage(before, params["state"], storage_driver, storage_opts)
+
+        if present:
+            errors = validate_config_storage(after)
+            if errors:
+                self.fail("Docker 24 would refuse these storage settings, %s was not changed: %s"
+                          % (self.path, "; ".join(errors)), config=before)
+            for warning in storage_warnings(after):
+                self.module.warn(warning)
+
+        version = self.check_dockerd(storage_driver)
+        if params["check_conflicts"] and any(key in after for key in STORAGE_KEYS):
+            self.conflicts = find_conflicts(self.read_unit(), params["env_files"])
+            if self.conflicts:
+                self.fail("dockerd also gets storage flags outside %s, and refuses to start when a setting "
+                          "is both a flag and in the file; remove them first (or set check_conflicts=false): %s"
+                          % (self.path, "; ".join(self.conflicts)))
+
+        changed = after != before
+        new_text = render_daemon_json(after, detect_indent(text)) if changed else text
+        backup_file = None
+        if changed and not self.module.check_mode:
+            if params["backup"] and exists:
+                backup_file = self.module.backup_local(self.path)
+            self.write(new_text, exists)
+
+        result = dict(changed=changed, config=after, backup_file=backup_file, path=self.path,
+                      dockerd_version=version, conflicts=self.conflicts, commands=self.runner.commands)
+        if self.module._diff:
+            result["diff"] = dict(before=text, after=new_text,
+                                  before_header=self.path, after_header=self.path)
+        self.module.exit_json(**result)
+
+    def check_dockerd(self, storage_driver):
+        """The dockerd major.minor, warning (or failing) when it has no devicemapper driver."""
+        if not self.runner.has_bin("dockerd"):
+            return None
+        rc, out, err = self.runner.run(["dockerd", "--version"], check_rc=False)
+        version = parse_dockerd_version(out) if rc == 0 else None
+        if version is None:
+            self.module.warn("could not read the Docker version from `dockerd --version`: %s"
+                             % (err or out).strip())
+            return None
+        text = "%d.%d" % version
+        if not has_devicemapper(version):
+            message = ("dockerd %s is Docker Engine 25 or newer, which has no devicemapper storage driver "
+                       "(removed in Engine 25); devicemapper needs Docker 24 or older" % text)
+            if storage_driver == "devicemapper":
+                self.fail("storage_driver=devicemapper: " + message)
+            self.module.warn(message)
+        return text
+
+    def read_unit(self):
+        unit_dirs = self.params["systemd_unit_dirs"]
+        if unit_dirs is None and self.runner.has_bin("systemctl"):
+            rc, out, err = self.runner.run(["systemctl", "cat", "docker"], check_rc=False)
+            if rc == 0:
+                return split_systemctl_cat(out)
+        return read_unit_files(unit_dirs or DEFAULT_UNIT_DIRS)
+
+    def write(self, text, existed):
+        """Atomic replace; an existing file keeps owner, mode and SELinux context."""
+        target = os.path.realpath(self.path) if existed else self.path
+        directory = os.path.dirname(target) or "."
+        if not os.path.isdir(directory):
+            os.makedirs(directory, 0o755)
+        handle, temporary = tempfile.mkstemp(dir=directory, prefix=".daemon.json.", suffix=".tmp")
+        try:
+            with os.fdopen(handle, "wb") as stream:
+                stream.write(text.encode("utf-8"))
+                stream.flush()
+                os.fsync(stream.fileno())
+            self.module.atomic_move(temporary, target)
+        finally:
+            if os.path.exists(temporary):
+                os.unlink(temporary)
+        if not existed:
+            # atomic_move gives a new file the umask's mode and the caller's group.
+            os.chmod(target, 0o644)
+            if os.geteuid() == 0:
+                os.chown(target, 0, 0)

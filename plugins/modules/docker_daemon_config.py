@@ -1,0 +1,204 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) container_storage.devicemapper contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: docker_daemon_config
+short_description: Set Docker's storage driver and storage options in daemon.json, validated first
+version_added: 0.1.0
+description:
+  - Manages only the C(storage-driver) and C(storage-opts) keys of Docker's C(daemon.json).
+    Every other key stays as it was, in its order.
+  - Validates C(dm.*) options with the rules Docker Engine 24 applies when the devicemapper
+    driver starts (unknown keys, sizes, booleans, percentages, option combinations), so a
+    configuration Docker would refuse is never written.
+  - Fails before writing when the same settings are also given as dockerd flags
+    (C(--storage-driver), C(-s), C(--storage-opt)) in the C(docker.service) unit, its drop-ins
+    or environment files such as C(/etc/sysconfig/docker-storage): dockerd refuses to start then.
+  - Docker Engine 25 removed the devicemapper driver. On a host whose C(dockerd --version) is 25 or
+    newer the module warns, and fails when O(storage_driver=devicemapper) is asked for.
+  - Does not restart Docker; notify a handler that restarts the C(docker) service.
+author:
+  - container_storage.devicemapper contributors
+options:
+  path:
+    description:
+      - Path of Docker's daemon configuration file.
+      - A missing file is created (mode C(0644), owned by root) only when there is something to write.
+      - An existing file that is not valid JSON is never overwritten; the module fails with the line
+        and column of the parse error.
+    type: path
+    default: /etc/docker/daemon.json
+  state:
+    description:
+      - V(present) sets the storage settings given in O(storage_driver) and O(storage_opts).
+      - V(absent) removes the C(storage-driver) and C(storage-opts) keys and nothing else. A file left
+        with no keys is kept as C({}).
+    type: str
+    choices: [present, absent]
+    default: present
+  storage_driver:
+    description:
+      - The C(storage-driver) value, for example V(devicemapper).
+      - When not given, an existing C(storage-driver) is left as it is.
+    type: str
+  storage_opts:
+    description:
+      - Storage options as a dictionary of full option names to values, for example
+        C({dm.thinpooldev: /dev/mapper/docker-thinpool, dm.use_deferred_removal: true}).
+      - Rendered as the C(storage-opts) list of C(key=value) strings in the order given; booleans
+        become C(true)/C(false). The whole list is replaced, so the file ends up with exactly these
+        options; an empty dictionary removes C(storage-opts).
+      - C(dm.mkfsarg) and C(dm.mountopt), which dockerd reads repeatedly, may be given a list of values.
+      - Keys are compared trimmed and lower-cased, as dockerd does. With C(storage-driver) V(devicemapper)
+        every key must be a C(dm.*) option Docker 24 knows, and values must pass its checks.
+      - When not given, an existing C(storage-opts) is left as it is (and still validated).
+    type: dict
+  backup:
+    description:
+      - Keep a copy of the previous file beside it, with a timestamp in its name, before changing it.
+    type: bool
+    default: false
+  check_conflicts:
+    description:
+      - Fail when the file would hold storage settings and dockerd also gets storage flags
+        (C(--storage-driver), C(-s), C(--storage-opt)) from the effective C(ExecStart=) or an
+        C(Environment=) of C(docker.service) and its drop-ins, from an C(EnvironmentFile=) of the unit,
+        or from one of O(env_files).
+      - The unit is read with C(systemctl cat docker); without systemctl, or when it fails, the files in
+        O(systemd_unit_dirs) are read.
+    type: bool
+    default: true
+  systemd_unit_dirs:
+    description:
+      - Directories to read C(docker.service) and C(docker.service.d/*.conf) from, highest priority first.
+      - When given, they are read instead of asking C(systemctl cat docker) (useful for a chroot or image).
+      - When not given, C(/etc/systemd/system), C(/run/systemd/system), C(/lib/systemd/system) and
+        C(/usr/lib/systemd/system) are read when systemctl is not available.
+    type: list
+    elements: path
+  env_files:
+    description:
+      - Environment files searched for dockerd storage flags, besides those the unit names in C(EnvironmentFile=).
+    type: list
+    elements: path
+    default: [/etc/sysconfig/docker-storage, /etc/sysconfig/docker, /etc/default/docker]
+attributes:
+  check_mode:
+    description: Reports what would change and writes nothing.
+    support: full
+  diff_mode:
+    description: Shows the file's JSON before and after.
+    support: full
+notes:
+  - Docker reads C(daemon.json) only at start; restart the C(docker) service for changes to take effect.
+  - Docker Engine 23 and later never choose devicemapper by themselves; set O(storage_driver=devicemapper).
+  - Values that name devices (C(dm.thinpooldev), C(dm.directlvm_device)) are not looked up on the host;
+    Docker checks them when it starts.
+seealso:
+  - name: Use the Device Mapper storage driver
+    description: Docker's guide to devicemapper in direct-lvm mode.
+    link: https://docs.docker.com/engine/storage/drivers/device-mapper-driver/
+"""
+
+EXAMPLES = r"""
+- name: Point Docker at an existing LVM thin pool, keeping the rest of daemon.json
+  container_storage.devicemapper.docker_daemon_config:
+    storage_driver: devicemapper
+    storage_opts:
+      dm.thinpooldev: /dev/mapper/docker-thinpool
+      dm.use_deferred_removal: true
+      dm.use_deferred_deletion: true
+    backup: true
+  notify: Restart docker
+
+- name: Let Docker build its own pool on a spare disk
+  container_storage.devicemapper.docker_daemon_config:
+    storage_driver: devicemapper
+    storage_opts:
+      dm.directlvm_device: /dev/xvdf
+      dm.thinp_percent: 95
+      dm.thinp_metapercent: 1
+      dm.thinp_autoextend_threshold: 80
+      dm.thinp_autoextend_percent: 20
+      dm.directlvm_device_force: false
+
+- name: Drop the storage settings again (other keys stay)
+  container_storage.devicemapper.docker_daemon_config:
+    state: absent
+"""
+
+RETURN = r"""
+config:
+  description: The daemon.json document as it is (or, in check mode, would be) after the task.
+  returned: success
+  type: dict
+  sample: {"log-level": "warn", "storage-driver": "devicemapper",
+           "storage-opts": ["dm.thinpooldev=/dev/mapper/docker-thinpool", "dm.use_deferred_removal=true"]}
+backup_file:
+  description: Path of the backup copy of the previous file; null when none was made.
+  returned: success
+  type: str
+  sample: /etc/docker/daemon.json.12345.2024-01-01@10:00:00~
+path:
+  description: The daemon.json path.
+  returned: always
+  type: str
+  sample: /etc/docker/daemon.json
+dockerd_version:
+  description: Docker Engine version reported by C(dockerd --version); null when dockerd is not installed.
+  returned: success
+  type: str
+  sample: "20.10"
+conflicts:
+  description: Storage flags dockerd also gets outside daemon.json, each as C(<file>: <flag>).
+  returned: always
+  type: list
+  elements: str
+  sample: ["/etc/systemd/system/docker.service.d/10-storage.conf: ExecStart has --storage-driver overlay2"]
+commands:
+  description: Commands the module ran (all read-only).
+  returned: always
+  type: list
+  elements: str
+  sample: ["dockerd --version", "systemctl cat docker"]
+diff:
+  description: The file's JSON before and after, with C(--diff).
+  returned: when diff mode is on
+  type: dict
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.container_storage.devicemapper.plugins.module_utils._docker import (
+    DEFAULT_ENV_FILES,
+    DEFAULT_PATH,
+    DaemonConfigManager,
+)
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            path=dict(type="path", default=DEFAULT_PATH),
+            state=dict(type="str", default="present", choices=["present", "absent"]),
+            storage_driver=dict(type="str"),
+            storage_opts=dict(type="dict"),
+            backup=dict(type="bool", default=False),
+            check_conflicts=dict(type="bool", default=True),
+            systemd_unit_dirs=dict(type="list", elements="path"),
+            env_files=dict(type="list", elements="path", default=list(DEFAULT_ENV_FILES)),
+        ),
+        supports_check_mode=True,
+    )
+    DaemonConfigManager(module).run()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,120 @@
+"""docker_daemon_config: YAML cases plus the file-level behaviour a case cannot express."""
+
+import json
+import os
+import stat
+
+import pytest
+
+from case_runner import load_cases, load_fixture, run_case
+
+from ansible_collections.container_storage.devicemapper.plugins.module_utils import _docker
+from ansible_collections.container_storage.devicemapper.plugins.modules import docker_daemon_config
+
+CASES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "docker_daemon_config_cases.yml")
+
+
+@pytest.mark.parametrize("case", load_cases(CASES))
+def test_docker_daemon_config(case, tmp_path, monkeypatch):
+    run_case(docker_daemon_config, case, tmp_path, monkeypatch)
+
+
+def _case(**overrides):
+    case = {
+        "id": "inline",
+        "input": {"path": "{tmpdir}/daemon.json", "storage_driver": "devicemapper",
+                  "storage_opts": {"dm.thinpooldev": "/dev/mapper/docker-thinpool"}},
+        "run_command": [{"fixture": "docker_daemon_config/dockerd_version"},
+                        {"fixture": "docker_daemon_config/systemctl_cat_docker_stock"}],
+        "expect": {"changed": True},
+    }
+    case.update(overrides)
+    return case
+
+
+def test_new_file_is_mode_0644(tmp_path, monkeypatch):
+    monkeypatch.setattr(os, "umask", lambda mask: 0o077)  # a strict umask must not leak into the file
+    run_case(docker_daemon_config, _case(), tmp_path, monkeypatch)
+    mode = stat.S_IMODE(os.stat(str(tmp_path / "daemon.json")).st_mode)
+    assert mode == 0o644
+    if os.geteuid() == 0:
+        assert os.stat(str(tmp_path / "daemon.json")).st_uid == 0
+
+
+def test_existing_file_keeps_its_mode(tmp_path, monkeypatch):
+    path = tmp_path / "daemon.json"
+    path.write_text('{"log-level": "warn"}\n')
+    os.chmod(str(path), 0o600)
+    inode = os.stat(str(path)).st_ino
+    run_case(docker_daemon_config, _case(), tmp_path, monkeypatch)
+    assert stat.S_IMODE(os.stat(str(path)).st_mode) == 0o600
+    assert os.stat(str(path)).st_ino != inode, "the file was not replaced atomically"
+    assert json.loads(path.read_text())["log-level"] == "warn"
+    assert not [name for name in os.listdir(str(tmp_path)) if name.endswith(".tmp")]
+
+
+def test_backup_keeps_the_previous_file_with_a_timestamp(tmp_path, monkeypatch):
+    path = tmp_path / "daemon.json"
+    path.write_text('{"storage-driver": "overlay2"}\n')
+    case = _case()
+    case["input"]["backup"] = True
+    result = run_case(docker_daemon_config, case, tmp_path, monkeypatch)
+    backup = result["backup_file"]
+    assert backup and os.path.dirname(backup) == str(tmp_path)
+    assert os.path.basename(backup).startswith("daemon.json.")
+    with open(backup) as handle:
+        assert handle.read() == '{"storage-driver": "overlay2"}\n'
+    assert json.loads(path.read_text())["storage-driver"] == "devicemapper"
+
+
+def test_no_backup_when_nothing_changes(tmp_path, monkeypatch):
+    path = tmp_path / "daemon.json"
+    path.write_text('{"storage-driver": "devicemapper", '
+                    '"storage-opts": ["dm.thinpooldev=/dev/mapper/docker-thinpool"]}')
+    case = _case(expect={"changed": False, "result": {"backup_file": None}})
+    case["input"]["backup"] = True
+    run_case(docker_daemon_config, case, tmp_path, monkeypatch)
+    assert os.listdir(str(tmp_path)) == ["daemon.json"]
+
+
+def test_no_backup_in_check_mode(tmp_path, monkeypatch):
+    path = tmp_path / "daemon.json"
+    path.write_text('{"storage-driver": "overlay2"}')
+    case = _case(check_mode=True)
+    case["input"]["backup"] = True
+    run_case(docker_daemon_config, case, tmp_path, monkeypatch)
+    assert os.listdir(str(tmp_path)) == ["daemon.json"]
+    assert path.read_text() == '{"storage-driver": "overlay2"}'
+
+
+def test_symlinked_file_is_written_through_the_link(tmp_path, monkeypatch):
+    real = tmp_path / "real.json"
+    real.write_text("{}")
+    os.symlink(str(real), str(tmp_path / "daemon.json"))
+    run_case(docker_daemon_config, _case(), tmp_path, monkeypatch)
+    assert os.path.islink(str(tmp_path / "daemon.json"))
+    assert json.loads(real.read_text())["storage-driver"] == "devicemapper"
+
+
+# The lab has only Docker 20.10; a host without devicemapper is simulated by moving
+# the cut-off down to the recorded version instead of typing another dockerd's output.
+def test_dockerd_without_devicemapper_fails_for_devicemapper(tmp_path, monkeypatch):
+    monkeypatch.setattr(_docker, "DOCKER_WITHOUT_DEVICEMAPPER", (20, 10))
+    case = _case(run_command=[{"fixture": "docker_daemon_config/dockerd_version"}],
+                 expect={"failed": True, "msg_contains": ["no devicemapper storage driver"],
+                         "files": {"daemon.json": None}})
+    run_case(docker_daemon_config, case, tmp_path, monkeypatch)
+
+
+def test_dockerd_without_devicemapper_only_warns_otherwise(tmp_path, monkeypatch):
+    monkeypatch.setattr(_docker, "DOCKER_WITHOUT_DEVICEMAPPER", (20, 10))
+    (tmp_path / "daemon.json").write_text('{"storage-driver": "devicemapper", "debug": true}')
+    case = _case(input={"path": "{tmpdir}/daemon.json", "state": "absent"},
+                 run_command=[{"fixture": "docker_daemon_config/dockerd_version"}],
+                 expect={"changed": True, "warnings_contain": ["removed in Engine 25"],
+                         "files": {"daemon.json": '{\n  "debug": true\n}\n'}})
+    run_case(docker_daemon_config, case, tmp_path, monkeypatch)
+
+
+def test_recorded_dockerd_version_parses():
+    assert _docker.parse_dockerd_version(load_fixture("docker_daemon_config/dockerd_version")["out"]) == (20, 10)
