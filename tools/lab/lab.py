@@ -366,6 +366,8 @@ def run_with_vms(command, count=1, disks=1, disk_size="10G", keep=False, prefix=
         raise KeyboardInterrupt("signal %d" % signum)
 
     signal.signal(signal.SIGTERM, on_signal)
+    # also when started from a shell that ignores SIGINT for background jobs
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     rc = 1
     try:
         for name in names:
