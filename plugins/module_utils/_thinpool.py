@@ -1,0 +1,722 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) container_storage.devicemapper contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""An LVM thin pool for Docker's direct-lvm mode: read, plan, apply.
+
+The shape: ``LvmState.read`` once (pvs, vgs, lvs) plus one
+``dmsetup status``; ``plan_devices`` and ``plan_pool`` are pure functions of
+that snapshot and return the argument lists to run; ``ThinPoolModule`` runs
+them (or, in check mode, only reports them).
+
+Private to the collection: not a public API, may change without notice.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import json
+import os
+import re
+
+from ansible_collections.container_storage.devicemapper.plugins.module_utils._dm import (
+    dm_name, parse_thin_pool_status,
+)
+from ansible_collections.container_storage.devicemapper.plugins.module_utils._lvm import (
+    Lvm, LvmReportError, LvmState,
+)
+from ansible_collections.container_storage.devicemapper.plugins.module_utils._runner import (
+    CommandError, CommandRunner, run_steps,
+)
+from ansible_collections.container_storage.devicemapper.plugins.module_utils._sizes import (
+    MIB, SizeError, human, lvm_arg, parse_size,
+)
+
+DEFAULT_EXTENT = 4 * MIB
+# pvcreate's default data alignment: the first extent starts 1 MiB in.
+PV_DATA_OFFSET = 1 * MIB
+METADATA_MIN = 2 * MIB
+# LVM's long-standing limit (16192 MiB); newer LVM allows slightly more.
+METADATA_MAX = 16192 * MIB
+CHUNK_MIN = 64 * 1024
+CHUNK_MAX = 1024 * MIB
+PMSPARE = "lvol0_pmspare"
+
+_NAME = re.compile(r"^[A-Za-z0-9+_.][A-Za-z0-9+_.-]*$")
+_RESERVED_PARTS = ("_cdata", "_cmeta", "_corig", "_cpool", "_cvol", "_mimage", "_mlog", "_pmspare",
+                   "_rimage", "_rmeta", "_tdata", "_tmeta", "_vdata", "_vorigin", "_wcorig")
+
+POOL_ARGUMENT_SPEC = dict(
+    vg=dict(type="str", required=True),
+    name=dict(type="str", default="thinpool"),
+    devices=dict(type="list", elements="path", default=[]),
+    size=dict(type="str", default="95%VG"),
+    metadata_size=dict(type="str", default="1%VG"),
+    chunk_size=dict(type="str", default="512K"),
+    zero=dict(type="bool", default=False),
+    discards=dict(type="str", choices=["ignore", "nopassdown", "passdown"]),
+    error_when_full=dict(type="bool"),
+    monitor=dict(type="bool", default=True),
+    activate=dict(type="bool", default=True),
+    force=dict(type="bool", default=False),
+    state=dict(type="str", default="present", choices=["present", "absent"]),
+    remove_vg=dict(type="bool", default=False),
+)
+
+INFO_ARGUMENT_SPEC = dict(
+    vg=dict(type="str"),
+    name=dict(type="str"),
+    data_threshold=dict(type="float", default=80.0),
+    metadata_threshold=dict(type="float", default=80.0),
+)
+
+# What --diff compares: fields that change only when the module changes something.
+DIFF_FIELDS = ("vg", "name", "size", "metadata_size", "chunk_size", "zero", "discards",
+               "error_when_full", "monitored", "active", "devices")
+
+
+class PlanError(Exception):
+    """A refusal: nothing has been changed; the message names the option or device."""
+
+
+# ---------------------------------------------------------------- validation
+
+def validate_name(option, value):
+    if not value:
+        raise PlanError("%s: a name is required" % option)
+    if len(value) > 127:
+        raise PlanError("%s: %r is longer than LVM's 127 characters" % (option, value))
+    if "/" in value:
+        raise PlanError("%s: %r must not contain '/'" % (option, value))
+    if value.startswith("-"):
+        raise PlanError("%s: %r must not start with '-'" % (option, value))
+    if value in (".", "..") or not _NAME.match(value):
+        raise PlanError("%s: %r may only contain letters, digits and + _ . -" % (option, value))
+    if option == "name":
+        if value.startswith("snapshot") or value.startswith("pvmove"):
+            raise PlanError("name: %r: LVM reserves names starting with snapshot or pvmove" % value)
+        for part in _RESERVED_PARTS:
+            if part in value:
+                raise PlanError("name: %r: LVM reserves names containing %s" % (value, part))
+
+
+class PoolSpec(object):
+    """The module's options, validated and parsed, before anything runs."""
+
+    def __init__(self, params):
+        self.vg = params["vg"]
+        self.name = params.get("name") or "thinpool"
+        validate_name("vg", self.vg)
+        validate_name("name", self.name)
+        self.state = params.get("state") or "present"
+        self.force = bool(params.get("force"))
+        self.remove_vg = bool(params.get("remove_vg"))
+        self.zero = bool(params.get("zero"))
+        self.discards = params.get("discards")
+        self.error_when_full = params.get("error_when_full")
+        self.monitor = params.get("monitor", True) is not False
+        self.activate = params.get("activate", True) is not False
+        self.devices = []
+        for device in params.get("devices") or []:
+            # by-id and by-path links name the same disk as the /dev node pvs reports
+            resolved = os.path.realpath(device)
+            if resolved not in self.devices:
+                self.devices.append(resolved)
+        self.device_given = dict((os.path.realpath(d), d) for d in params.get("devices") or [])
+        try:
+            self.size = parse_size(params.get("size") or "95%VG", default_unit="m", what="size")
+            self.metadata_size = parse_size(params.get("metadata_size") or "1%VG", default_unit="m",
+                                            what="metadata_size")
+            chunk = parse_size(params.get("chunk_size") or "512K", default_unit="k",
+                               allow_percent=False, what="chunk_size")
+        except SizeError as exc:
+            raise PlanError(str(exc))
+        if chunk.bytes % CHUNK_MIN or not CHUNK_MIN <= chunk.bytes <= CHUNK_MAX:
+            raise PlanError("chunk_size: %r must be a multiple of 64K from 64K to 1G" % chunk.text)
+        self.chunk_size = chunk.bytes
+
+    def label(self, device):
+        given = self.device_given.get(device, device)
+        return given if given == device else "%s (%s)" % (given, device)
+
+
+# ---------------------------------------------------------------- facts
+
+def read_pool_statuses(runner):
+    """``dmsetup status --target thin-pool`` for every pool, by dm name (one command)."""
+    rc, out, err = runner.run(["dmsetup", "status", "--target", "thin-pool"])
+    statuses = {}
+    for line in out.splitlines():
+        if ":" not in line:
+            continue  # "No devices found"
+        name = line.split(":", 1)[0].strip()
+        try:
+            parsed = parse_thin_pool_status(line)
+        except ValueError:
+            parsed = {"state": "unknown", "fail": False, "needs_check": False, "mode": None}
+        if parsed:
+            statuses[name] = parsed
+    return statuses
+
+
+def pool_facts(state, statuses, vg, name):
+    """The ``pool`` dict the modules return, from the snapshot; None when there is no pool."""
+    lv = state.lv(vg, name)
+    if lv is None or not lv.is_thin_pool:
+        return None
+    mapper = dm_name(vg, name)
+    # With thin LVs LVM puts the thin-pool target in "<dm>-tpool" under a linear "<dm>".
+    status = statuses.get(mapper + "-tpool") or statuses.get(mapper)
+    thin_volumes = [t.name for t in state.thin_volumes(vg, name)]
+    health = None
+    if status is not None:
+        health = {
+            "state": status.get("state"),
+            "mode": status.get("mode"),
+            "needs_check": status.get("needs_check", False),
+            "transaction_id": status.get("transaction_id"),
+            "data_used_blocks": status.get("data_used_blocks"),
+            "data_total_blocks": status.get("data_total_blocks"),
+            "metadata_used_blocks": status.get("metadata_used_blocks"),
+            "metadata_total_blocks": status.get("metadata_total_blocks"),
+        }
+    return {
+        "vg": vg,
+        "name": name,
+        "lv_path": "/dev/%s/%s" % (vg, name),
+        "dm_name": mapper,
+        "dm_path": "/dev/mapper/" + mapper,
+        "size": lv.size,
+        "metadata_size": lv.metadata_size,
+        "chunk_size": lv.chunk_size,
+        "data_percent": lv.data_percent,
+        "metadata_percent": lv.metadata_percent,
+        "zero": lv.zero,
+        "discards": lv.discards or None,
+        "error_when_full": lv.when_full == "error",
+        "monitored": lv.seg_monitor == "monitored",
+        "profile": lv.profile or None,
+        "active": lv.active,
+        "open": lv.open,
+        "devices": state.pool_devices(vg, name),
+        "thin_volumes": thin_volumes,
+        "health": health,
+    }
+
+
+def diff_view(facts):
+    if not facts:
+        return {}
+    return dict((key, facts.get(key)) for key in DIFF_FIELDS)
+
+
+def pool_flags(facts, data_threshold, metadata_threshold):
+    """Why an auditor should look at a pool; empty when all is well."""
+    flags = []
+    if not facts["active"]:
+        flags.append("inactive")
+    elif not facts["monitored"]:
+        flags.append("not_monitored")
+    if facts["data_percent"] is not None and facts["data_percent"] >= data_threshold:
+        flags.append("data_above_threshold")
+    if facts["metadata_percent"] is not None and facts["metadata_percent"] >= metadata_threshold:
+        flags.append("metadata_above_threshold")
+    health = facts.get("health")
+    if health and health.get("state") != "ok":
+        flags.append("unhealthy")
+    return flags
+
+
+# ---------------------------------------------------------------- devices
+
+class DeviceInfo(object):
+    def __init__(self, path, size=0, mountpoints=None, holders=None, signatures=None):
+        self.path = path
+        self.size = size
+        self.mountpoints = mountpoints or []
+        self.holders = holders or []
+        self.signatures = signatures or []
+
+
+def _walk_lsblk(node, mounts, holders, top=True):
+    for mount in (node.get("mountpoints") or []) + [node.get("mountpoint")]:
+        if mount:
+            mounts.append(mount)
+    if not top and node.get("type") != "part":
+        holders.append(node.get("name"))
+    for child in node.get("children") or []:
+        _walk_lsblk(child, mounts, holders, top=False)
+
+
+def inspect_devices(runner, devices, with_signatures):
+    """Sizes, mounts and holders from one lsblk; signatures from one ``wipefs -n``.
+
+    A holder is anything stacked on the device other than its own partitions
+    (device-mapper, md); a mount anywhere below it counts.
+    """
+    info = dict((device, DeviceInfo(device)) for device in devices)
+    if not devices:
+        return info
+    columns = "NAME,TYPE,SIZE,MOUNTPOINTS"
+    rc, out, err = runner.run(["lsblk", "--json", "-b", "-p", "-o", columns] + list(devices),
+                              check_rc=False)
+    if rc != 0 and "unknown column" in err:
+        # util-linux before 2.37 (RHEL 8) has only MOUNTPOINT
+        rc, out, err = runner.run(["lsblk", "--json", "-b", "-p", "-o", columns[:-1]] + list(devices),
+                                  check_rc=False)
+    if rc != 0:
+        raise PlanError("devices: %s" % (err.strip() or "lsblk failed (rc %d)" % rc))
+    try:
+        nodes = json.loads(out)["blockdevices"]
+    except (ValueError, KeyError):
+        raise PlanError("devices: cannot read lsblk output: %r" % out[:200])
+    for device, node in zip(devices, nodes):
+        mounts, holders = [], []
+        _walk_lsblk(node, mounts, holders)
+        info[device].size = int(node.get("size") or 0)
+        info[device].mountpoints = mounts
+        info[device].holders = holders
+    if with_signatures:
+        rc, out, err = runner.run(["wipefs", "--json", "--no-act"] + list(with_signatures))
+        by_base = dict((os.path.basename(d), d) for d in with_signatures)
+        if out.strip():
+            try:
+                signatures = json.loads(out).get("signatures") or []
+            except ValueError:
+                raise PlanError("devices: cannot read wipefs output: %r" % out[:200])
+            for signature in signatures:
+                device = by_base.get(os.path.basename(signature.get("device") or ""))
+                if device:
+                    info[device].signatures.append(signature.get("type") or "unknown")
+    return info
+
+
+# ---------------------------------------------------------------- planning
+
+class Geometry(object):
+    """The VG's extents as the pool step sees them (real or, before vgcreate, predicted)."""
+
+    def __init__(self, extent_size, extent_count, free_count, pvs_count):
+        self.extent_size = extent_size
+        self.extent_count = extent_count
+        self.free_count = free_count
+        self.pvs_count = pvs_count
+
+    @classmethod
+    def of_vg(cls, vg, pv_extents):
+        return cls(vg.extent_size, vg.extent_count, vg.free_count, pv_extents)
+
+
+def predicted_extents(size, extent_size):
+    return max(0, (size - PV_DATA_OFFSET) // extent_size)
+
+
+def plan_devices(spec, state, info):
+    """Steps that make every device in ``devices`` a PV of the VG; raise PlanError on refusal.
+
+    Returns (steps, added, warnings); ``added`` are the devices new to the VG.
+    """
+    steps, added, warnings, refusals = [], [], [], []
+    vg_exists = spec.vg in state.vgs
+    for device in spec.devices:
+        pv = state.pv(device)
+        label = spec.label(device)
+        if pv is not None and pv.get("vg_name") == spec.vg:
+            continue  # already ours: left alone
+        if pv is not None and pv.get("vg_name"):
+            refusals.append("%s is a PV of volume group %s (even force does not take it)"
+                            % (label, pv["vg_name"]))
+            continue
+        dev = info[device]
+        if dev.mountpoints:
+            refusals.append("%s is mounted at %s (even force does not take it)"
+                            % (label, ", ".join(dev.mountpoints)))
+            continue
+        if dev.holders:
+            refusals.append("%s is held by %s (even force does not take it)"
+                            % (label, ", ".join(dev.holders)))
+            continue
+        if pv is None:
+            if dev.signatures and not spec.force:
+                refusals.append("%s carries %s signature(s); set force: true to wipe it"
+                                % (label, ", ".join(dev.signatures)))
+                continue
+            if dev.signatures:
+                steps.append(Lvm.wipefs(device))
+                warnings.append("wiped %s signature(s) from %s (force: true)"
+                                % (", ".join(dev.signatures), label))
+            steps.append(Lvm.pvcreate(device))
+        # else: a PV in no VG (an earlier run stopped after pvcreate): used as it is
+        added.append(device)
+    if refusals:
+        raise PlanError("devices: " + "; ".join(refusals) + ". Nothing was changed.")
+    if added:
+        steps.append(Lvm.vgextend(spec.vg, added) if vg_exists else Lvm.vgcreate(spec.vg, added))
+    return steps, added, warnings
+
+
+def _metadata_extents(spec, geometry, warnings):
+    extent = geometry.extent_size
+    if spec.metadata_size.is_percent:
+        wanted = spec.metadata_size.extents(extent, geometry.extent_count, geometry.free_count,
+                                            geometry.pvs_count) * extent
+    else:
+        wanted = spec.metadata_size.bytes
+    clamped = min(max(wanted, METADATA_MIN), METADATA_MAX)
+    if clamped != wanted:
+        warnings.append("metadata_size: %s (%s) is outside LVM's %s to %s; using %s"
+                        % (spec.metadata_size.text, human(wanted), human(METADATA_MIN),
+                           human(METADATA_MAX), human(clamped)))
+    return -(-clamped // extent)
+
+
+def _data_extents(spec, geometry):
+    return max(1, spec.size.extents(geometry.extent_size, geometry.extent_count,
+                                    geometry.free_count, geometry.pvs_count))
+
+
+def _spare_extents(state, spec, geometry, meta_ext):
+    """Extents the pool metadata spare still needs to cover ``meta_ext``."""
+    spare = state.lv(spec.vg, PMSPARE)
+    have = (spare.size // geometry.extent_size) if spare else 0
+    return max(0, meta_ext - have)
+
+
+def _room_check(spec, geometry, data_ext, meta_ext, spare_ext, free_ext, what):
+    needed = data_ext + meta_ext + spare_ext
+    if needed > free_ext:
+        ext = geometry.extent_size
+        raise PlanError(
+            "size/metadata_size: %s needs %s (data %s + metadata %s + metadata spare %s) but volume "
+            "group %s has %s free; use a smaller size or add devices. Nothing was changed."
+            % (what, human(needed * ext), human(data_ext * ext), human(meta_ext * ext),
+               human(spare_ext * ext), spec.vg, human(free_ext * ext)))
+
+
+def plan_pool(spec, state, geometry, warnings):
+    """Steps for the pool itself, and the pool as it will be afterwards (a dict)."""
+    ext = geometry.extent_size
+    lv = state.lv(spec.vg, spec.name)
+    meta_lv = state.lv(spec.vg, spec.name + "meta")
+    steps = []
+    want_meta = _metadata_extents(spec, geometry, warnings)
+    free = geometry.free_count
+
+    if lv is not None and not lv.is_thin_pool:
+        if not spec.force:
+            raise PlanError(
+                "name: %s/%s exists and is not a thin pool (%s); set force: true to convert the "
+                "guide's half-done layout (%s with %smeta) or to replace it. Nothing was changed."
+                % (spec.vg, spec.name, lv.segtype or lv.attr, spec.name, spec.name))
+        if lv.open or (meta_lv is not None and meta_lv.open):
+            raise PlanError("name: %s/%s is open (in use); not converting or replacing it, even "
+                            "with force" % (spec.vg, spec.name))
+        if meta_lv is not None:
+            # the guide's data LV + <name>meta LV, left when lvconvert never ran
+            spare = _spare_extents(state, spec, geometry, meta_lv.size // ext)
+            if spare > free:
+                raise PlanError("size: converting %s/%s needs %s free for the metadata spare; "
+                                "volume group %s has %s" % (spec.vg, spec.name, human(spare * ext),
+                                                             spec.vg, human(free * ext)))
+            steps.append(Lvm.lvconvert_thin_pool(spec.vg, spec.name, meta_lv.name,
+                                                 lvm_arg(spec.chunk_size), spec.zero))
+            warnings.append("converted the existing %s/%s and %s/%s into a thin pool (force: true)"
+                            % (spec.vg, spec.name, spec.vg, meta_lv.name))
+            free -= spare
+            current = {"data": lv.size // ext, "meta": meta_lv.size // ext, "chunk": spec.chunk_size,
+                       "zero": spec.zero, "discards": "passdown", "when_full": False,
+                       "monitored": True, "active": True}
+        else:
+            steps.append(Lvm.lvremove(spec.vg, spec.name))
+            warnings.append("removed %s/%s, which was not a thin pool (force: true)"
+                            % (spec.vg, spec.name))
+            free += lv.size // ext
+            lv = None
+            current = None
+    elif lv is not None:
+        current = {"data": lv.size // ext, "meta": lv.metadata_size // ext, "chunk": lv.chunk_size,
+                   "zero": lv.zero, "discards": lv.discards, "when_full": lv.when_full == "error",
+                   "monitored": lv.seg_monitor == "monitored", "active": lv.active}
+    else:
+        current = None
+
+    if current is None:
+        data_ext = _data_extents(spec, geometry)
+        spare = _spare_extents(state, spec, geometry, want_meta)
+        _room_check(spec, geometry, data_ext, want_meta, spare, free, "a %s pool" % spec.size.text)
+        steps.append(Lvm.lvcreate_thin_pool(spec.vg, spec.name, lvm_arg(data_ext * ext),
+                                            lvm_arg(want_meta * ext), lvm_arg(spec.chunk_size),
+                                            spec.zero, spec.discards))
+        after = {"data": data_ext, "meta": want_meta, "chunk": spec.chunk_size, "zero": spec.zero,
+                 "discards": spec.discards or "passdown", "when_full": False, "monitored": True,
+                 "active": True}
+        if spec.error_when_full:
+            steps.append(Lvm.lvchange(spec.vg, spec.name, error_when_full=True))
+            after["when_full"] = True
+        if not spec.monitor:
+            steps.append(Lvm.lvchange(spec.vg, spec.name, monitor=False))
+            after["monitored"] = False
+        return steps, after
+
+    after = dict(current)
+    if current["chunk"] != spec.chunk_size:
+        raise PlanError("chunk_size: the pool %s/%s has a chunk size of %s (%d bytes); it cannot "
+                        "change on an existing pool (you asked for %s). Nothing was changed."
+                        % (spec.vg, spec.name, lvm_arg(current["chunk"]), current["chunk"],
+                           lvm_arg(spec.chunk_size)))
+    grow_data = grow_meta = 0
+    if spec.size.is_percent and spec.size.base == "FREE":
+        pass  # N%FREE sizes a new pool only: it would grow on every run
+    else:
+        want_data = _data_extents(spec, geometry)
+        if want_data > current["data"]:
+            grow_data = want_data - current["data"]
+        elif want_data < current["data"]:
+            warnings.append("size: %s (%s) is smaller than the pool (%s); thin pools cannot shrink, "
+                            "so the pool keeps its size" % (spec.size.text, human(want_data * ext),
+                                                            human(current["data"] * ext)))
+    if not (spec.metadata_size.is_percent and spec.metadata_size.base == "FREE"):
+        if want_meta > current["meta"]:
+            grow_meta = want_meta - current["meta"]
+        elif want_meta < current["meta"]:
+            warnings.append("metadata_size: %s (%s) is smaller than the pool's metadata (%s); "
+                            "pool metadata cannot shrink, so it keeps its size"
+                            % (spec.metadata_size.text, human(want_meta * ext),
+                               human(current["meta"] * ext)))
+    if grow_data or grow_meta:
+        spare = _spare_extents(state, spec, geometry, current["meta"] + grow_meta) if grow_meta else 0
+        _room_check(spec, geometry, grow_data, grow_meta, spare, free, "growing the pool")
+    if grow_meta:
+        after["meta"] = current["meta"] + grow_meta
+        steps.append(Lvm.lvextend_metadata(spec.vg, spec.name, lvm_arg(after["meta"] * ext)))
+    if grow_data:
+        after["data"] = current["data"] + grow_data
+        steps.append(Lvm.lvextend_size(spec.vg, spec.name, lvm_arg(after["data"] * ext)))
+    if current["zero"] != spec.zero:
+        steps.append(Lvm.lvchange(spec.vg, spec.name, zero=spec.zero))
+        after["zero"] = spec.zero
+    if spec.discards and current["discards"] != spec.discards:
+        steps.append(Lvm.lvchange(spec.vg, spec.name, discards=spec.discards))
+        after["discards"] = spec.discards
+    if spec.error_when_full is not None and current["when_full"] != spec.error_when_full:
+        steps.append(Lvm.lvchange(spec.vg, spec.name, error_when_full=spec.error_when_full))
+        after["when_full"] = spec.error_when_full
+    if spec.activate and not current["active"]:
+        steps.append(Lvm.lvchange(spec.vg, spec.name, activate=True))
+        after["active"] = True
+    if after["active"]:
+        # activation turns monitoring on when lvm.conf says so; ask explicitly either way
+        if spec.monitor != current["monitored"] or (spec.monitor and not current["active"]):
+            steps.append(Lvm.lvchange(spec.vg, spec.name, monitor=spec.monitor))
+            after["monitored"] = spec.monitor
+    elif spec.monitor and not current["monitored"]:
+        warnings.append("monitor: the pool is inactive (activate: false), so dmeventd cannot "
+                        "monitor it")
+    return steps, after
+
+
+def predicted_facts(spec, geometry, before, after, devices):
+    facts = dict(before or {})
+    ext = geometry.extent_size
+    mapper = dm_name(spec.vg, spec.name)
+    facts.update({
+        "vg": spec.vg, "name": spec.name, "lv_path": "/dev/%s/%s" % (spec.vg, spec.name),
+        "dm_name": mapper, "dm_path": "/dev/mapper/" + mapper,
+        "size": after["data"] * ext, "metadata_size": after["meta"] * ext,
+        "chunk_size": after["chunk"], "zero": after["zero"], "discards": after["discards"],
+        "error_when_full": after["when_full"], "monitored": after["monitored"],
+        "active": after["active"],
+    })
+    facts.setdefault("data_percent", None)
+    facts.setdefault("metadata_percent", None)
+    facts.setdefault("profile", None)
+    facts.setdefault("open", False)
+    facts.setdefault("thin_volumes", [])
+    facts.setdefault("health", None)
+    facts["devices"] = sorted(set(facts.get("devices") or []) | set(devices))
+    return facts
+
+
+def in_use_reasons(state, vg, name):
+    """Why removing the pool would pull it from under someone (empty when nothing holds it)."""
+    lv = state.lv(vg, name)
+    thin = state.thin_volumes(vg, name)
+    reasons = ["thin volume %s/%s is open" % (vg, t.name) for t in thin if t.open]
+    # The pool's own open flag is set by its active thin LVs; with none, a holder is
+    # something outside LVM, such as Docker's devicemapper driver.
+    if lv.open and not any(t.active for t in thin):
+        reasons.append("%s is open (in use, e.g. by a running Docker)" % dm_name(vg, name))
+    return reasons
+
+
+def plan_absent(spec, state, warnings):
+    steps = []
+    lv = state.lv(spec.vg, spec.name)
+    removed = set()
+    if lv is not None:
+        if not lv.is_thin_pool:
+            if not spec.force:
+                raise PlanError("name: %s/%s is not a thin pool (%s); not removing it without "
+                                "force: true" % (spec.vg, spec.name, lv.segtype or lv.attr))
+            reasons = ["%s/%s is open" % (spec.vg, spec.name)] if lv.open else []
+        else:
+            reasons = in_use_reasons(state, spec.vg, spec.name)
+        if reasons and not spec.force:
+            raise PlanError("state=absent: %s; stop its users first or set force: true. Nothing "
+                            "was changed." % "; ".join(reasons))
+        steps.append(Lvm.lvremove(spec.vg, spec.name))
+        removed.update([spec.name, spec.name + "_tdata", spec.name + "_tmeta"])
+        removed.update(t.name for t in state.thin_volumes(spec.vg, spec.name))
+        meta_lv = state.lv(spec.vg, spec.name + "meta")
+        if not lv.is_thin_pool and meta_lv is not None:
+            steps.append(Lvm.lvremove(spec.vg, meta_lv.name))
+            removed.add(meta_lv.name)
+    if spec.remove_vg and spec.vg in state.vgs:
+        # hidden LVs (_tdata, _tmeta, the metadata spare) belong to the visible ones
+        others = sorted(o.name for o in state.vg_lvs(spec.vg)
+                        if not o.hidden and o.name not in removed)
+        if others:
+            warnings.append("remove_vg: volume group %s still holds %s, so it is kept"
+                            % (spec.vg, ", ".join(others)))
+        else:
+            pvs = [row["pv_name"] for row in state.vg_pvs(spec.vg)]
+            steps.append(Lvm.vgremove(spec.vg))
+            if pvs:
+                steps.append(Lvm.pvremove(pvs))
+    return steps
+
+
+# ---------------------------------------------------------------- the module backends
+
+class ThinPoolModule(object):
+    def __init__(self, module):
+        self.module = module
+        self.runner = CommandRunner(module)
+        self.warnings = []
+
+    def fail(self, msg, **extra):
+        self.module.fail_json(msg=msg, commands=self.runner.commands + self.runner.planned, **extra)
+
+    def run(self):
+        try:
+            spec = PoolSpec(self.module.params)
+        except PlanError as exc:
+            self.fail(str(exc))
+        try:
+            result = self._absent(spec) if spec.state == "absent" else self._present(spec)
+        except PlanError as exc:
+            self.fail(str(exc))
+        except (CommandError, LvmReportError) as exc:
+            self.fail(str(exc))
+        for warning in self.warnings:
+            self.module.warn(warning)
+        result["commands"] = self.runner.commands + self.runner.planned
+        self.module.exit_json(**result)
+
+    def _read(self):
+        state = LvmState.read(self.runner)
+        statuses = read_pool_statuses(self.runner)
+        return state, statuses
+
+    def _present(self, spec):
+        state, statuses = self._read()
+        before = pool_facts(state, statuses, spec.vg, spec.name)
+        vg = state.vgs.get(spec.vg)
+        if vg is None and not spec.devices:
+            raise PlanError("devices: volume group %s does not exist, so devices is required to "
+                            "create it" % spec.vg)
+        pending = [d for d in spec.devices
+                   if not (state.pv(d) and state.pv(d).get("vg_name") == spec.vg)]
+        # lsblk for every device new to the VG; wipefs only for those that are not PVs yet
+        unlabelled = [d for d in pending if state.pv(d) is None]
+        foreign = [d for d in pending if state.pv(d) and state.pv(d).get("vg_name")]
+        info = inspect_devices(self.runner, [d for d in pending if d not in foreign], unlabelled)
+        for device in foreign:
+            info[device] = DeviceInfo(device)
+        device_steps, added, warnings = plan_devices(spec, state, info)
+        self.warnings.extend(warnings)
+
+        extent = vg.extent_size if vg else DEFAULT_EXTENT
+        new_ext = sum(predicted_extents(info[d].size, extent) for d in added)
+        listed = [row for row in state.vg_pvs(spec.vg) if row["pv_name"] in spec.devices]
+        pvs_ext = sum(int(row.get("pv_pe_count") or 0) for row in listed) + new_ext
+        if vg is not None:
+            geometry = Geometry(extent, vg.extent_count + new_ext, vg.free_count + new_ext,
+                                pvs_ext or vg.extent_count + new_ext)
+        else:
+            geometry = Geometry(extent, new_ext, new_ext, new_ext)
+
+        if device_steps and not self.module.check_mode:
+            # Size the pool from what vgcreate/vgextend really made, not the prediction.
+            run_steps(self.runner, device_steps)
+            state = LvmState.read(self.runner)
+            vg = state.vgs[spec.vg]
+            pvs_ext = sum(int(row.get("pv_pe_count") or 0) for row in state.vg_pvs(spec.vg)
+                          if row["pv_name"] in spec.devices)
+            geometry = Geometry.of_vg(vg, pvs_ext or vg.extent_count)
+            device_steps = []
+        pool_steps, after = plan_pool(spec, state, geometry, self.warnings)
+        steps = device_steps + pool_steps
+        changed = bool(steps) or bool(added)
+        run_steps(self.runner, steps)
+
+        if self.module.check_mode or not changed:
+            devices = [row["pv_name"] for row in state.vg_pvs(spec.vg)] + added
+            facts = predicted_facts(spec, geometry, before, after, devices) if changed else before
+        else:
+            state, statuses = self._read()
+            facts = pool_facts(state, statuses, spec.vg, spec.name)
+            if facts is None:
+                raise PlanError("the pool %s/%s is missing after the commands ran" % (spec.vg, spec.name))
+            if spec.monitor and facts["active"] and not facts["monitored"]:
+                raise PlanError(
+                    "monitor: lvs -o seg_monitor does not show %s/%s as monitored after "
+                    "`lvchange --monitor y`; is dmeventd (lvm2-monitor) available?" % (spec.vg, spec.name))
+        result = {"changed": changed, "pool": facts}
+        if self.module._diff:
+            result["diff"] = {"before": diff_view(before), "after": diff_view(facts)}
+        return result
+
+    def _absent(self, spec):
+        state, statuses = self._read()
+        before = pool_facts(state, statuses, spec.vg, spec.name)
+        steps = plan_absent(spec, state, self.warnings)
+        run_steps(self.runner, steps)
+        result = {"changed": bool(steps), "pool": {}}
+        if self.module._diff:
+            result["diff"] = {"before": diff_view(before), "after": {}}
+        return result
+
+
+class ThinPoolInfo(object):
+    def __init__(self, module):
+        self.module = module
+        self.runner = CommandRunner(module)
+
+    def run(self):
+        params = self.module.params
+        try:
+            for option in ("vg", "name"):
+                if params.get(option):
+                    validate_name(option, params[option])
+            state = LvmState.read(self.runner)
+            statuses = read_pool_statuses(self.runner)
+        except PlanError as exc:
+            self.module.fail_json(msg=str(exc), commands=self.runner.commands)
+        except (CommandError, LvmReportError) as exc:
+            self.module.fail_json(msg=str(exc), commands=self.runner.commands)
+        pools, flagged = [], []
+        for lv in state.thin_pools():
+            if params.get("vg") and lv.vg != params["vg"]:
+                continue
+            if params.get("name") and lv.name != params["name"]:
+                continue
+            facts = pool_facts(state, statuses, lv.vg, lv.name)
+            facts["flags"] = pool_flags(facts, params["data_threshold"], params["metadata_threshold"])
+            if facts["flags"]:
+                flagged.append("%s/%s: %s" % (lv.vg, lv.name, ", ".join(facts["flags"])))
+            pools.append(facts)
+        self.module.exit_json(changed=False, pools=pools, flagged=flagged,
+                              commands=self.runner.commands)
