@@ -1,0 +1,520 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) container_storage.devicemapper contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""LVM metadata profiles: render, validate against LVM's own list, plan, apply.
+
+Private to the collection: not a public API, may change without notice.
+
+Shape: read the state once (profile file, `lvs`), plan with pure functions,
+then apply (write the file atomically, `lvchange` attachments).
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import os
+import re
+import stat
+import tempfile
+
+from ansible_collections.container_storage.devicemapper.plugins.module_utils._lvm import (
+    LvmReportError,
+    read_report,
+)
+from ansible_collections.container_storage.devicemapper.plugins.module_utils._runner import (
+    CommandError,
+    CommandRunner,
+    run_steps,
+)
+
+MODULE_NAME = "container_storage.devicemapper.lvm_profile"
+PROFILE_SUFFIX = ".profile"
+FILE_MODE = 0o644
+DIR_MODE = 0o755
+
+THRESHOLD = "thin_pool_autoextend_threshold"
+PERCENT = "thin_pool_autoextend_percent"
+# LVM ignores a threshold below 50; 100 switches autoextend off.
+THRESHOLD_RANGE = (50, 100)
+PERCENT_RANGE = (0, 100)
+RANGES = {("activation", THRESHOLD): THRESHOLD_RANGE, ("activation", PERCENT): PERCENT_RANGE}
+
+# One row per LV; seg_monitor and segtype feed the "autoextend will not
+# happen" warnings, vg_profile guards the removal of a file a VG still uses.
+LVS_FIELDS = ["vg_name", "lv_name", "lv_profile", "vg_profile", "segtype", "seg_monitor", "vg_free"]
+
+
+class ProfileError(Exception):
+    """The request cannot be met; nothing has been changed."""
+
+
+# ------------------------------------------------------------------ validation
+
+def validate_name(name):
+    """Refuse a name that could leave the profile directory or confuse LVM's options."""
+    if not name:
+        raise ProfileError("name: a profile name is required")
+    if "/" in name or ".." in name:
+        raise ProfileError("name: %r must not contain '/' or '..': the profile file is "
+                           "<profile_dir>/<name>.profile" % name)
+    if any(char.isspace() for char in name):
+        raise ProfileError("name: %r must not contain whitespace" % name)
+    if name.startswith("-"):
+        raise ProfileError("name: %r must not start with '-' (LVM would read it as an option)"
+                           % name)
+    if any(ord(char) < 32 for char in name):
+        raise ProfileError("name: %r must not contain control characters" % name)
+
+
+def check_range(where, value, bounds):
+    low, high = bounds
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ProfileError("%s: must be an integer from %d to %d, got %r" % (where, low, high, value))
+    if not low <= value <= high:
+        extra = ""
+        if bounds == THRESHOLD_RANGE and value < low:
+            extra = " (LVM ignores a threshold below 50; 100 switches autoextend off)"
+        raise ProfileError("%s: %d is out of range %d..%d%s" % (where, value, low, high, extra))
+
+
+def parse_lv_path(item):
+    """``vg/lv`` -> (vg, lv); anything else is refused."""
+    text = (item or "").strip()
+    if text.startswith("/dev/"):
+        text = text[len("/dev/"):]
+    parts = text.split("/")
+    if len(parts) != 2 or not parts[0] or not parts[1]:
+        raise ProfileError("attach_to: %r is not a logical volume as vg/lv" % (item,))
+    return parts[0], parts[1]
+
+
+class ProfilableSettings(object):
+    """What LVM accepts in a metadata profile, as this host's LVM reports it.
+
+    ``options`` maps ``section/key`` to the type of LVM's default value
+    (``int``, ``float``, ``str``, ``list`` or None when LVM has no default);
+    ``sections`` holds top sections and nested section paths.
+    """
+
+    def __init__(self, options, sections):
+        self.options = options
+        self.sections = sections
+
+    def keys_in(self, section):
+        prefix = section + "/"
+        return sorted(path[len(prefix):] for path in list(self.options) + list(self.sections)
+                      if path.startswith(prefix) and "/" not in path[len(prefix):])
+
+
+_SUMMARY_HEADER = re.compile(r"^\s*#\s*Configuration (option|section) ([\w/]+)\.\s*$")
+_DEFAULT_LINE = re.compile(r"^\s*#\s*(\w+)\s*=\s*(.*?)\s*$")
+
+
+def _value_type(text):
+    if text.startswith('"'):
+        return str
+    if text.startswith("["):
+        return list
+    if re.match(r"^-?\d+$", text):
+        return int
+    if re.match(r"^-?\d+\.\d*$", text):
+        return float
+    return None
+
+
+def parse_profilable(out):
+    """Parse `lvmconfig --typeconfig profilable-metadata --withsummary`.
+
+    The summary names every setting, also those without a default that the
+    plain listing leaves out (allocation/thin_pool_chunk_size, ...).
+    """
+    options = {}
+    sections = set()
+    current = None
+    for line in out.splitlines():
+        if not line.strip():
+            current = None
+            continue
+        header = _SUMMARY_HEADER.match(line)
+        if header:
+            kind, path = header.groups()
+            if kind == "section":
+                sections.add(path)
+                current = None
+            else:
+                options[path] = None
+                current = path
+            continue
+        default = _DEFAULT_LINE.match(line)
+        if default and current and default.group(1) == current.rsplit("/", 1)[-1]:
+            options[current] = _value_type(default.group(2))
+    if not options:
+        raise ProfileError("cannot read LVM's list of metadata profile settings from "
+                           "`lvmconfig --typeconfig profilable-metadata --withsummary`: %r"
+                           % out[:200])
+    return ProfilableSettings(options, sections)
+
+
+def parse_profile_dir(out):
+    """Parse `lvmconfig --typeconfig full config/profile_dir` (``profile_dir="/etc/lvm/profile"``)."""
+    match = re.search(r'profile_dir\s*=\s*"([^"]*)"', out)
+    if not match or not match.group(1):
+        raise ProfileError("cannot read config/profile_dir from lvmconfig: %r; set profile_dir"
+                           % out.strip())
+    return match.group(1)
+
+
+def desired_settings(threshold, percent, settings):
+    """Merge the two autoextend options into ``settings``; a value given twice is refused.
+
+    Returns an ordered list of (section, [(key, value), ...]).
+    """
+    settings = settings or {}
+    merged = {}
+    for section, values in settings.items():
+        if not isinstance(values, dict):
+            raise ProfileError("settings.%s: must be a dictionary of key: value, got %r"
+                               % (section, values))
+        merged[str(section)] = dict((str(key), value) for key, value in values.items())
+    first = []
+    for key, value in ((THRESHOLD, threshold), (PERCENT, percent)):
+        if value is None:
+            continue
+        if key in merged.get("activation", {}):
+            raise ProfileError("activation/%s is given both as an option and in settings; "
+                               "give it once" % key)
+        first.append((key, value))
+    for (section, key), bounds in RANGES.items():
+        if key in merged.get(section, {}):
+            check_range("settings.%s.%s" % (section, key), merged[section][key], bounds)
+    for key, value in first:
+        check_range(key, value, RANGES[("activation", key)])
+    rendered = []
+    for section in sorted(set(merged) | (set(["activation"]) if first else set())):
+        items = list(first) if section == "activation" else []
+        items += sorted(merged.get(section, {}).items())
+        rendered.append((section, items))
+    return rendered
+
+
+def validate_settings(sections, profilable):
+    """Refuse any key LVM does not accept in a metadata profile; coerce to LVM's types."""
+    checked = []
+    for section, items in sections:
+        if section not in profilable.sections:
+            top = sorted(path for path in profilable.sections if "/" not in path)
+            raise ProfileError("settings: %r is not a section LVM accepts in a metadata profile "
+                               "(this host's LVM accepts: %s)" % (section, ", ".join(top)))
+        kept = []
+        for key, value in items:
+            path = "%s/%s" % (section, key)
+            where = "settings.%s.%s" % (section, key)
+            if path in profilable.sections:
+                if not isinstance(value, dict):
+                    raise ProfileError("%s: LVM reads %s as a section; give a dictionary" % (where, path))
+                kept.append((key, value))
+                continue
+            if path not in profilable.options:
+                raise ProfileError(
+                    "%s: %s is not a setting LVM accepts in a metadata profile (from `lvmconfig "
+                    "--typeconfig profilable-metadata`); %s accepts: %s"
+                    % (where, path, section, ", ".join(profilable.keys_in(section))))
+            kept.append((key, coerce_value(where, value, profilable.options[path])))
+        checked.append((section, kept))
+    return checked
+
+
+def coerce_value(where, value, expected):
+    """Bring YAML's value to the type of LVM's default (``"1"`` for a number becomes 1)."""
+    if value is None or isinstance(value, dict):
+        raise ProfileError("%s: a value is required, got %r" % (where, value))
+    if expected is int:
+        if isinstance(value, bool):
+            return int(value)
+        if isinstance(value, int):
+            return value
+        if isinstance(value, str) and re.match(r"^\s*-?\d+\s*$", value):
+            return int(value)
+        raise ProfileError("%s: LVM expects an integer, got %r" % (where, value))
+    if expected is float:
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return value
+        try:
+            return float(value)
+        except (TypeError, ValueError):
+            raise ProfileError("%s: LVM expects a number, got %r" % (where, value))
+    if expected is str:
+        if isinstance(value, (bool, list)):
+            raise ProfileError("%s: LVM expects a string, got %r" % (where, value))
+        return str(value)
+    if expected is list and not isinstance(value, list):
+        return [value]
+    return value
+
+
+# ------------------------------------------------------------------ rendering
+
+def _render_scalar(where, value):
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, str):
+        if "\n" in value or "\r" in value:
+            raise ProfileError("%s: a value must be one line" % where)
+        return '"%s"' % value.replace("\\", "\\\\").replace('"', '\\"')
+    raise ProfileError("%s: cannot write %r in an LVM profile" % (where, value))
+
+
+def _render_items(lines, where, items, depth):
+    indent = "\t" * depth
+    for key, value in items:
+        key = str(key)
+        if not re.match(r"^[A-Za-z_][\w]*$", key):
+            raise ProfileError("%s: %r is not an LVM setting name" % (where, key))
+        if isinstance(value, dict):
+            lines.append("%s%s {" % (indent, key))
+            _render_items(lines, "%s.%s" % (where, key), sorted(value.items()), depth + 1)
+            lines.append("%s}" % indent)
+        elif isinstance(value, list):
+            rendered = ", ".join(_render_scalar("%s.%s" % (where, key), item) for item in value)
+            lines.append("%s%s = [ %s ]" % (indent, key, rendered))
+        elif value is None:
+            raise ProfileError("%s.%s: a value is required" % (where, key))
+        else:
+            lines.append("%s%s = %s" % (indent, key, _render_scalar("%s.%s" % (where, key), value)))
+
+
+def render_profile(name, sections):
+    """The file's content: a managed header, then one block per section."""
+    lines = [
+        "# LVM metadata profile %r, managed by Ansible (%s)." % (name, MODULE_NAME),
+        "# Local changes are overwritten on the next run.",
+    ]
+    for section, items in sections:
+        lines.append("%s {" % section)
+        _render_items(lines, "settings.%s" % section, items, 1)
+        lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+# ------------------------------------------------------------------ planning
+
+def lv_rows(rows):
+    """`lvs` rows (one per segment) -> {"vg/lv": row}, in report order."""
+    found = {}
+    for row in rows:
+        found.setdefault("%s/%s" % (row["vg_name"], row["lv_name"]), row)
+    return found
+
+
+def plan_attachments(name, lvs, attach_to, exclusive, state):
+    """Which LVs to attach the profile to and which to detach it from.
+
+    ``lvs`` is {"vg/lv": row}; ``attach_to`` a list of "vg/lv" already checked
+    to exist. Returns (attach, detach, attached_before, attached_after).
+    """
+    before = [path for path, row in lvs.items() if row.get("lv_profile") == name]
+    if state == "absent":
+        return [], list(before), before, []
+    attach = [path for path in attach_to if lvs[path].get("lv_profile") != name]
+    detach = [path for path in before if path not in attach_to] if exclusive else []
+    after = [path for path in before if path not in detach]
+    after += [path for path in attach if path not in after]
+    return attach, detach, before, after
+
+
+def attachment_steps(name, attach, detach):
+    steps = [["lvm", "lvchange", "--detachprofile", path] for path in detach]
+    steps += [["lvm", "lvchange", "--metadataprofile", name, path] for path in attach]
+    return steps
+
+
+def autoextend_warnings(sections, lvs, attached):
+    """Say why a thin pool using this profile would still never grow."""
+    activation = dict(dict(sections).get("activation", []))
+    warnings = []
+    for path in attached:
+        row = lvs.get(path) or {}
+        if row.get("segtype") != "thin-pool":
+            continue
+        if activation.get(THRESHOLD) == 100:
+            warnings.append("%s: thin_pool_autoextend_threshold is 100, so autoextend is off" % path)
+        if activation.get(PERCENT) == 0:
+            warnings.append("%s: thin_pool_autoextend_percent is 0, so autoextend adds nothing" % path)
+        if row.get("seg_monitor") != "monitored":
+            warnings.append("%s is not monitored by dmeventd (%s), so it will never autoextend; "
+                            "run `lvchange --monitor y %s`" % (path, row.get("seg_monitor") or "-", path))
+        if str(row.get("vg_free", "")).strip() in ("0", "0.00"):
+            warnings.append("%s: its VG has no free space, so autoextend cannot grow the pool" % path)
+    return warnings
+
+
+# ------------------------------------------------------------------ the file
+
+class ProfileFile(object):
+    def __init__(self, path):
+        self.path = path
+        self.exists = os.path.lexists(path)
+        self.content = None
+        self.mode = None
+        self.owner = None
+        if self.exists:
+            if os.path.isdir(path):
+                raise ProfileError("%s is a directory, not a profile file" % path)
+            with open(path, "rb") as handle:
+                self.content = handle.read().decode("utf-8", "replace")
+            info = os.stat(path)
+            self.mode = stat.S_IMODE(info.st_mode)
+            self.owner = (info.st_uid, info.st_gid)
+
+    def attributes_wrong(self):
+        if not self.exists:
+            return False
+        # Only root can hand the file to root; elsewhere (tests) owner is left as is.
+        wrong_owner = os.geteuid() == 0 and self.owner != (0, 0)
+        return self.mode != FILE_MODE or wrong_owner
+
+    def write(self, content):
+        """Temporary file in the same directory, then rename: never a half-written profile.
+
+        A symlinked profile is written through the link, which stays.
+        """
+        target = os.path.realpath(self.path)
+        directory = os.path.dirname(target)
+        if not os.path.isdir(directory):
+            os.makedirs(directory, DIR_MODE)
+        fd, tmp = tempfile.mkstemp(dir=directory, prefix="." + os.path.basename(target) + ".")
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(content.encode("utf-8"))
+                handle.flush()
+                os.fchmod(handle.fileno(), FILE_MODE)
+                if os.geteuid() == 0:
+                    os.fchown(handle.fileno(), 0, 0)
+                os.fsync(handle.fileno())
+            os.rename(tmp, target)
+        except Exception:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+            raise
+
+    def fix_attributes(self):
+        os.chmod(self.path, FILE_MODE)
+        if os.geteuid() == 0:
+            os.chown(self.path, 0, 0)
+
+    def remove(self):
+        os.unlink(self.path)
+
+
+# ------------------------------------------------------------------ the backend
+
+class LvmProfile(object):
+    """Reads the state once, plans, applies; returns the module result."""
+
+    def __init__(self, module):
+        self.module = module
+        self.params = module.params
+        self.runner = CommandRunner(module)
+        self.warnings = []
+
+    def run(self):
+        try:
+            result = self._run()
+        except (ProfileError, CommandError, LvmReportError, OSError) as exc:
+            self.module.fail_json(msg=str(exc), commands=self.commands())
+        for warning in self.warnings:
+            self.module.warn(warning)
+        self.module.exit_json(**result)
+
+    def commands(self):
+        return self.runner.commands + self.runner.planned
+
+    def _profile_dir(self):
+        if self.params["profile_dir"]:
+            return self.params["profile_dir"]
+        rc, out, err = self.runner.run(["lvm", "lvmconfig", "--typeconfig", "full", "config/profile_dir"])
+        return parse_profile_dir(out)
+
+    def _run(self):
+        params = self.params
+        name = params["name"]
+        state = params["state"]
+        validate_name(name)
+        attach_to = []
+        for item in params["attach_to"] or []:
+            path = "%s/%s" % parse_lv_path(item)
+            if path not in attach_to:
+                attach_to.append(path)
+        if state == "absent" and attach_to:
+            self.warnings.append("attach_to is ignored with state=absent: the profile is "
+                                 "detached from every LV that uses it")
+            attach_to = []
+
+        sections = []
+        if state == "present":
+            sections = desired_settings(params["thin_pool_autoextend_threshold"],
+                                        params["thin_pool_autoextend_percent"], params["settings"])
+            if params["settings"]:
+                rc, out, err = self.runner.run(
+                    ["lvm", "lvmconfig", "--typeconfig", "profilable-metadata", "--withsummary"])
+                sections = validate_settings(sections, parse_profilable(out))
+
+        path = os.path.join(self._profile_dir(), name + PROFILE_SUFFIX)
+        desired = render_profile(name, sections) if state == "present" else None
+        current = ProfileFile(path)
+
+        lvs = lv_rows(read_report(self.runner, "lvs", LVS_FIELDS))
+        missing = [lv for lv in attach_to if lv not in lvs]
+        if missing:
+            raise ProfileError("attach_to: logical volume %s does not exist" % ", ".join(missing))
+        attach, detach, before, after = plan_attachments(
+            name, lvs, attach_to, params["exclusive"], state)
+        if state == "absent" and current.exists:
+            vgs = sorted(set(row["vg_name"] for row in lvs.values() if row.get("vg_profile") == name))
+            if vgs:
+                raise ProfileError("profile %s is attached to volume group %s; detach it first "
+                                   "(vgchange --detachprofile %s)" % (name, ", ".join(vgs), vgs[0]))
+
+        write = state == "present" and current.content != desired
+        fix_attributes = state == "present" and not write and current.attributes_wrong()
+        remove = state == "absent" and current.exists
+        changed = bool(write or fix_attributes or remove or attach or detach)
+
+        backup_file = None
+        if state == "present":
+            run_steps(self.runner, attachment_steps(name, [], detach))
+            if not self.module.check_mode:
+                if write and current.exists and params["backup"]:
+                    backup_file = self.module.backup_local(path)
+                if write:
+                    current.write(desired)
+                elif fix_attributes:
+                    current.fix_attributes()
+            run_steps(self.runner, attachment_steps(name, attach, []))
+            self.warnings.extend(autoextend_warnings(sections, lvs, after))
+        else:
+            run_steps(self.runner, attachment_steps(name, [], detach))
+            if remove and not self.module.check_mode:
+                if params["backup"]:
+                    backup_file = self.module.backup_local(path)
+                current.remove()
+
+        result = dict(changed=changed, path=path, content=desired, attached=after,
+                      commands=self.commands(), state=state)
+        if backup_file:
+            result["backup_file"] = backup_file
+        if self.module._diff:
+            result["diff"] = [
+                dict(before_header=path, after_header=path,
+                     before=current.content or "", after=desired or ""),
+                dict(before_header="LVs using profile %s" % name,
+                     after_header="LVs using profile %s" % name,
+                     before="".join(lv + "\n" for lv in before),
+                     after="".join(lv + "\n" for lv in after)),
+            ]
+        return result
