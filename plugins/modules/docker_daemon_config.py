@@ -20,12 +20,12 @@ description:
     configuration Docker would refuse is never written.
   - Fails before writing when the same settings are also given as dockerd flags
     (C(--storage-driver), C(-s), C(--storage-opt)) in the C(docker.service) unit, its drop-ins
-    or environment files such as C(/etc/sysconfig/docker-storage): dockerd refuses to start then.
+    or environment files such as C(/etc/sysconfig/docker-storage), because dockerd refuses to start then.
   - Docker Engine 25 removed the devicemapper driver. On a host whose C(dockerd --version) is 25 or
     newer the module warns, and fails when O(storage_driver=devicemapper) is asked for.
   - Does not restart Docker; notify a handler that restarts the C(docker) service.
 author:
-  - container_storage.devicemapper contributors
+  - container_storage developers (@container-storage)
 options:
   path:
     description:
@@ -51,7 +51,7 @@ options:
   storage_opts:
     description:
       - Storage options as a dictionary of full option names to values, for example
-        C({dm.thinpooldev: /dev/mapper/docker-thinpool, dm.use_deferred_removal: true}).
+        C(dm.thinpooldev) set to V(/dev/mapper/docker-thinpool) and C(dm.use_deferred_removal) set to V(true).
       - Rendered as the C(storage-opts) list of C(key=value) strings in the order given; booleans
         become C(true)/C(false). The whole list is replaced, so the file ends up with exactly these
         options; an empty dictionary removes C(storage-opts).
@@ -157,7 +157,7 @@ dockerd_version:
   type: str
   sample: "20.10"
 conflicts:
-  description: Storage flags dockerd also gets outside daemon.json, each as C(<file>: <flag>).
+  description: Storage flags dockerd also gets outside daemon.json, each as the file, a colon and the flag.
   returned: always
   type: list
   elements: str
