@@ -129,6 +129,8 @@ class LvmState(object):
 
     def __init__(self, pvs, vgs, lvs):
         self.pvs = pvs
+        self.vg_rows = vgs
+        self.lv_rows = lvs
         self.vgs = dict((row["vg_name"], VolumeGroup(row)) for row in vgs)
         self.lvs = {}
         for row in lvs:
@@ -143,6 +145,15 @@ class LvmState(object):
         return cls(read_report(runner, "pvs", PV_FIELDS),
                    read_report(runner, "vgs", VG_FIELDS),
                    read_report(runner, "lvs", LV_FIELDS, all_lvs=True))
+
+    def with_new_pvs_vgs(self, runner):
+        """After pvcreate/vgcreate/vgextend only PVs and VGs changed: re-read those two."""
+        return LvmState(read_report(runner, "pvs", PV_FIELDS), read_report(runner, "vgs", VG_FIELDS),
+                        self.lv_rows)
+
+    def with_new_lvs(self, runner):
+        """After lvcreate/lvextend/lvchange only LVs changed: re-read lvs."""
+        return LvmState(self.pvs, self.vg_rows, read_report(runner, "lvs", LV_FIELDS, all_lvs=True))
 
     def pv(self, device):
         for row in self.pvs:

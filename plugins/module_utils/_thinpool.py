@@ -651,7 +651,7 @@ class ThinPoolModule(object):
         if device_steps and not self.module.check_mode:
             # Size the pool from what vgcreate/vgextend really made, not the prediction.
             run_steps(self.runner, device_steps)
-            state = LvmState.read(self.runner)
+            state = state.with_new_pvs_vgs(self.runner)
             vg = state.vgs[spec.vg]
             pvs_ext = sum(int(row.get("pv_pe_count") or 0) for row in state.vg_pvs(spec.vg)
                           if row["pv_name"] in spec.devices)
@@ -666,7 +666,8 @@ class ThinPoolModule(object):
             devices = [row["pv_name"] for row in state.vg_pvs(spec.vg)] + added
             facts = predicted_facts(spec, geometry, before, after, devices) if changed else before
         else:
-            state, statuses = self._read()
+            state = state.with_new_lvs(self.runner)
+            statuses = read_pool_statuses(self.runner)
             facts = pool_facts(state, statuses, spec.vg, spec.name)
             if facts is None:
                 raise PlanError("the pool %s/%s is missing after the commands ran" % (spec.vg, spec.name))
