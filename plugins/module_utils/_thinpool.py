@@ -278,6 +278,8 @@ def inspect_devices(runner, devices, with_signatures):
         info[device].size = int(node.get("size") or 0)
         info[device].mountpoints = mounts
         info[device].holders = holders
+    # a mounted or held device is refused whatever it carries: no need to look
+    with_signatures = [d for d in with_signatures if not (info[d].mountpoints or info[d].holders)]
     if with_signatures:
         rc, out, err = runner.run(["wipefs", "--json", "--no-act"] + list(with_signatures))
         by_base = dict((os.path.basename(d), d) for d in with_signatures)
