@@ -1,0 +1,508 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) container_storage.devicemapper contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""Live device-mapper table changes for the dm_reload module.
+
+Private to the collection: not a public API, may change without notice.
+
+Shape: ``read_device`` and ``read_block_device`` read the system,
+``desired_from_table`` / ``grown_table`` / ``check_shrink`` / ``plan_reload``
+decide (pure functions), ``TableReloader.apply`` runs the plan and, once
+anything was loaded or suspended, puts the device back into service whatever
+goes wrong.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import json
+
+from ansible_collections.container_storage.devicemapper.plugins.module_utils._dm import (
+    SECTOR_BYTES,
+    Dmsetup,
+    TableLine,
+    is_device_ref,
+    parse_info,
+    parse_table,
+    render_table,
+)
+from ansible_collections.container_storage.devicemapper.plugins.module_utils._runner import (
+    CommandError,
+)
+
+GROWABLE_TARGETS = ("thin-pool", "linear")
+
+
+class ReloadError(Exception):
+    """A refusal or failure the module reports with fail_json."""
+
+    def __init__(self, msg, **details):
+        super(ReloadError, self).__init__(msg)
+        self.msg = msg
+        self.details = details
+
+
+# ---------------------------------------------------------------- reading
+
+class DeviceState(object):
+    """What `dmsetup info` and `dmsetup table` say about one mapped device."""
+
+    def __init__(self, name, info, table):
+        self.name = name
+        self.info = info
+        self.table = table
+
+    @property
+    def suspended(self):
+        return self.info["suspended"]
+
+    @property
+    def has_inactive_table(self):
+        return self.info["inactive"]
+
+
+def read_device(runner, name):
+    rc, out, err = runner.run(Dmsetup.info(name), check_rc=False)
+    if rc != 0:
+        if "does not exist" in (err + out):
+            raise ReloadError(
+                "device-mapper device %r does not exist (`dmsetup ls` lists the devices; "
+                "`name` is the name it shows, e.g. docker-8:1-123141-pool)" % name)
+        raise ReloadError("`dmsetup info %s` failed: %s" % (name, (err or out).strip()))
+    info = parse_info(out)
+    try:
+        _, out, _ = runner.run(Dmsetup.table(name))
+    except CommandError as exc:
+        raise ReloadError("cannot read the table of device-mapper device %r: %s" % (name, exc))
+    return DeviceState(name, info, parse_table(out))
+
+
+class BlockDevice(object):
+    """A block device a table refers to: its number, kind, path and size in sectors.
+
+    For a loop device, ``refreshed_sectors`` is the size it will have after
+    `losetup -c` (from its backing file); None when that cannot be known.
+    """
+
+    def __init__(self, ref, devno, kind, path):
+        self.ref = ref
+        self.devno = devno
+        self.kind = kind
+        self.path = path
+        self.sectors = None
+        self.refreshed_sectors = None
+        self.backing_file = None
+
+    @property
+    def is_loop(self):
+        return self.kind == "loop"
+
+    @property
+    def needs_refresh(self):
+        return self.refreshed_sectors is not None and self.refreshed_sectors != self.sectors
+
+
+def _device_path(ref):
+    # udev keeps /dev/block/MAJ:MIN links, so a number from `dmsetup table`
+    # becomes a path every tool accepts.
+    return ref if ref.startswith("/") else "/dev/block/" + ref
+
+
+def resolve_device(runner, ref, owner):
+    """Ask lsblk what ``ref`` (``MAJ:MIN`` or a /dev path) is."""
+    argv = ["lsblk", "--nodeps", "--noheadings", "--paths", "--output", "MAJ:MIN,TYPE,NAME",
+            _device_path(ref)]
+    rc, out, err = runner.run(argv, check_rc=False)
+    fields = out.split()
+    if rc != 0 or len(fields) < 3:
+        raise ReloadError("the table of %r refers to %r, which is not a block device here: %s"
+                          % (owner, ref, (err or out).strip() or "lsblk printed nothing"))
+    return BlockDevice(ref, fields[0], fields[1], fields[2])
+
+
+def read_size(runner, device):
+    _, out, _ = runner.run(["blockdev", "--getsz", device.path])
+    return int(out.strip())
+
+
+def read_loop_refresh_size(runner, device):
+    """Size in sectors the loop device will have after `losetup -c`, or None."""
+    _, out, _ = runner.run(["losetup", "--list", "--json", "--output",
+                            "NAME,BACK-FILE,OFFSET,SIZELIMIT", device.path])
+    loops = json.loads(out).get("loopdevices") or []
+    if not loops:
+        return None
+    loop = loops[0]
+    backing = loop.get("back-file") or ""
+    device.backing_file = backing
+    if not backing or backing.endswith("(deleted)"):
+        return None
+    _, out, _ = runner.run(["stat", "--dereference", "--format=%s", backing])
+    size = int(out.strip()) - int(loop.get("offset") or 0)
+    limit = int(loop.get("sizelimit") or 0)
+    if limit:
+        size = min(size, limit)
+    # The kernel's own rule (loop.c, get_loop_size): bytes past the offset,
+    # capped by the size limit, in whole 512-byte sectors.
+    return max(size, 0) // SECTOR_BYTES
+
+
+def read_block_device(runner, ref, owner, refresh_loop):
+    device = resolve_device(runner, ref, owner)
+    device.sectors = read_size(runner, device)
+    if refresh_loop and device.is_loop:
+        device.refreshed_sectors = read_loop_refresh_size(runner, device)
+    return device
+
+
+# ---------------------------------------------------------------- deciding
+
+def table_device_refs(lines):
+    refs = []
+    for line in lines:
+        for arg in line.args:
+            if is_device_ref(arg) and arg not in refs:
+                refs.append(arg)
+    return refs
+
+
+def normalise_table(lines, devices):
+    """The table with every device reference written as ``MAJ:MIN``, as dmsetup prints it."""
+    return [TableLine(line.start, line.length, line.target,
+                      [devices[arg].devno if arg in devices else arg for arg in line.args])
+            for line in lines]
+
+
+def check_segments(lines, name):
+    """A table dmsetup would load: segments from 0, contiguous, positive lengths."""
+    if not lines:
+        raise ReloadError("the table for %r is empty" % name)
+    expected = 0
+    for line in lines:
+        if line.length <= 0:
+            raise ReloadError("table for %r: segment %r has no length" % (name, line.render()))
+        if line.start != expected:
+            raise ReloadError("table for %r: segment %r starts at %d, expected %d (segments "
+                              "must start at 0 and follow each other without gaps)"
+                              % (name, line.render(), line.start, expected))
+        expected = line.start + line.length
+
+
+def desired_from_table(text, name):
+    try:
+        lines = [TableLine.parse(line) for line in text.splitlines() if line.strip()]
+    except ValueError as exc:
+        raise ReloadError("table for %r: %s" % (name, exc))
+    check_segments(lines, name)
+    return lines
+
+
+def growable_segment(current, name):
+    if len(current) != 1 or current[0].target not in GROWABLE_TARGETS:
+        raise ReloadError(
+            "grow works on a one-segment thin-pool or linear table; %r has %s. Give the "
+            "complete new table with `table` instead."
+            % (name, "no table" if not current else "%d segment(s): %s" % (
+                len(current), ", ".join(line.target for line in current))))
+    line = current[0]
+    if len(line.args) < 2:
+        raise ReloadError("unexpected %s table for %r: %r" % (line.target, name, line.render()))
+    return line
+
+
+def grow_source(line):
+    """The table argument naming the device whose size decides the length."""
+    return line.args[1] if line.target == "thin-pool" else line.args[0]
+
+
+def grown_table(line, source_sectors, name):
+    """The one-segment table with its length set to what the device now offers."""
+    if line.target == "thin-pool":
+        length = source_sectors
+    else:
+        try:
+            offset = int(line.args[1])
+        except ValueError:
+            raise ReloadError("unexpected linear table for %r: %r" % (name, line.render()))
+        length = source_sectors - offset
+        if length <= 0:
+            raise ReloadError("linear device %r starts at sector %d of %s, which has only %d "
+                              "sectors" % (name, offset, line.args[0], source_sectors))
+    return [TableLine(line.start, length, line.target, line.args)]
+
+
+def table_length(lines):
+    return sum(line.length for line in lines)
+
+
+def thin_pool_length(lines):
+    for line in lines:
+        if line.target == "thin-pool":
+            return line.length
+    return None
+
+
+def check_shrink(name, current, desired, allow_shrink):
+    """Refuse a smaller table; a thin-pool's data is never shrunk."""
+    pool_before, pool_after = thin_pool_length(current), thin_pool_length(desired)
+    if pool_before is not None and pool_after is not None and pool_after < pool_before:
+        raise ReloadError(
+            "refusing to shrink thin-pool %r from %d to %d sectors: the kernel cannot give "
+            "data blocks back and a smaller data device loses data (allow_shrink does not "
+            "apply to thin pools)" % (name, pool_before, pool_after))
+    before, after = table_length(current), table_length(desired)
+    if after < before and not allow_shrink:
+        raise ReloadError(
+            "refusing to shrink %r from %d to %d sectors (%d bytes less); anything stored past "
+            "the new end is lost. Set allow_shrink: true if that is intended."
+            % (name, before, after, (before - after) * SECTOR_BYTES))
+
+
+def check_loop_refresh(name, devices, allow_shrink):
+    for device in devices:
+        if device.needs_refresh and device.refreshed_sectors < device.sectors and not allow_shrink:
+            raise ReloadError(
+                "refusing to refresh %s (used by %r): its backing file %s is now smaller (%d "
+                "sectors) than the loop device (%d sectors), so `losetup -c` would shrink it "
+                "under the live table" % (device.path, name, device.backing_file,
+                                          device.refreshed_sectors, device.sectors))
+
+
+class ReloadPlan(object):
+    """What a run will do: refresh these loops, load this table, resume or not."""
+
+    def __init__(self, state, desired, refresh, noflush):
+        self.state = state
+        self.desired = desired
+        self.refresh = refresh
+        self.noflush = noflush
+        self.table_changes = render_table(desired) != render_table(state.table)
+        # A device found suspended is put back into service: a suspended
+        # device holds all its I/O, which is never a state worth keeping.
+        self.resumes = self.table_changes or state.suspended
+        # An inactive table someone else loaded would be swapped in by our
+        # resume; drop it first.
+        self.clears = self.resumes and state.has_inactive_table
+
+    @property
+    def changed(self):
+        return bool(self.refresh) or self.resumes
+
+    def steps(self):
+        """The mutating commands in order (what check mode reports)."""
+        name = self.state.name
+        steps = [["losetup", "--set-capacity", device.path] for device in self.refresh]
+        if self.clears:
+            steps.append(Dmsetup.clear(name))
+        if self.table_changes:
+            steps.append(Dmsetup.reload(name, render_table(self.desired)))
+            if not self.state.suspended:
+                steps.append(Dmsetup.suspend(name, self.noflush))
+        if self.resumes:
+            steps.append(Dmsetup.resume(name))
+        return steps
+
+
+# ---------------------------------------------------------------- applying
+
+class TableReloader(object):
+    """Reads the device, decides the new table and applies it safely."""
+
+    def __init__(self, runner, name, table=None, grow=False, refresh_loop=None, noflush=False,
+                 allow_shrink=False):
+        self.runner = runner
+        self.name = name
+        self.table = table
+        self.grow = grow
+        self.refresh_loop = grow if refresh_loop is None else refresh_loop
+        self.noflush = noflush
+        self.allow_shrink = allow_shrink
+        self.warnings = []
+        self.restored_table = None
+
+    # -- reading and deciding
+
+    def plan(self):
+        state = read_device(self.runner, self.name)
+        uuid = state.info.get("uuid") or ""
+        if uuid.startswith("LVM-"):
+            self.warnings.append(
+                "%r belongs to LVM (UUID %s): LVM writes its own table back on the next "
+                "activation; resize LVM volumes with lvextend instead" % (self.name, uuid))
+        if self.grow:
+            desired, refresh = self._plan_grow(state)
+        else:
+            desired, refresh = self._plan_table(state)
+        check_shrink(self.name, state.table, desired, self.allow_shrink)
+        plan = ReloadPlan(state, desired, refresh, self.noflush)
+        if state.has_inactive_table:
+            self.warnings.append(
+                "%r had an inactive table loaded (a `dmsetup reload` never resumed?); %s"
+                % (self.name, "it is discarded before resuming" if plan.clears else
+                   "it was left alone, but the next `dmsetup resume` will make it live"))
+        if state.suspended:
+            self.warnings.append("%r was found suspended (all its I/O on hold); this run resumes it"
+                                 % self.name)
+        return plan
+
+    def _plan_grow(self, state):
+        line = growable_segment(state.table, self.name)
+        devices = [read_block_device(self.runner, ref, self.name, self.refresh_loop)
+                   for ref in table_device_refs([line])]
+        check_loop_refresh(self.name, devices, self.allow_shrink)
+        source = [d for d in devices if d.ref == grow_source(line)][0]
+        sectors = source.refreshed_sectors if source.needs_refresh else source.sectors
+        desired = grown_table(line, sectors, self.name)
+        return desired, [d for d in devices if d.needs_refresh]
+
+    def _plan_table(self, state):
+        lines = desired_from_table(self.table, self.name)
+        devices = {}
+        for ref in table_device_refs(lines):
+            if ref.startswith("/dev/") or self.refresh_loop:
+                devices[ref] = self._describe(ref)
+            # A MAJ:MIN reference is already in dmsetup's own form.
+        desired = normalise_table(lines, devices)
+        refresh = [d for d in devices.values() if d.needs_refresh]
+        check_loop_refresh(self.name, refresh, self.allow_shrink)
+        return desired, refresh
+
+    def _describe(self, ref):
+        if self.refresh_loop:
+            return read_block_device(self.runner, ref, self.name, True)
+        return resolve_device(self.runner, ref, self.name)
+
+    # -- applying
+
+    def apply(self, plan):
+        """Run the plan; return a message saying what happened.
+
+        In check mode the steps are only recorded. Once a table is loaded
+        or the device suspended, any failure leads to ``_restore``.
+        """
+        if self.runner.module.check_mode:
+            for argv in plan.steps():
+                self.runner.plan(argv)
+            return self._summary(plan, would=True)
+
+        name = self.name
+        for device in plan.refresh:
+            self._run_or_fail(["losetup", "--set-capacity", device.path],
+                              "refreshing the capacity of %s failed; %r is unchanged"
+                              % (device.path, name))
+        if plan.clears:
+            self._run_or_fail(Dmsetup.clear(name), "could not drop the inactive table of %r" % name)
+        if plan.table_changes:
+            try:
+                self.runner.run(Dmsetup.reload(name, render_table(plan.desired)), mutates=True)
+            except CommandError as exc:
+                detail = (exc.err or exc.out or "").strip()
+                if plan.state.suspended:
+                    restored = self._restore(plan)
+                    raise ReloadError("dmsetup rejected the new table for %r (%s); %s"
+                                      % (name, detail, restored), **self._after_restore())
+                raise ReloadError("dmsetup rejected the new table for %r (%s); the device was "
+                                  "not suspended and still has its previous table"
+                                  % (name, detail), table_after=render_table(plan.state.table))
+        try:
+            if plan.table_changes and not plan.state.suspended:
+                self.runner.run(Dmsetup.suspend(name, self.noflush), mutates=True)
+            if plan.resumes:
+                self.runner.run(Dmsetup.resume(name), mutates=True)
+        except Exception as exc:  # a rejected resume, a killed command, anything
+            restored = self._restore(plan)
+            raise ReloadError("%s; %s" % (_describe_failure(exc, name), restored),
+                              **self._after_restore())
+
+        after = read_device(self.runner, name)
+        if render_table(after.table) != render_table(plan.desired):
+            raise ReloadError(
+                "after resume %r has the table %r, not the one loaded (%r)"
+                % (name, render_table(after.table), render_table(plan.desired)),
+                table_after=render_table(after.table))
+        if after.suspended:
+            raise ReloadError("%r is still suspended after `dmsetup resume`; run `dmsetup "
+                              "resume %s` and look at the kernel log" % (name, name))
+        return self._summary(plan, would=False)
+
+    def _after_restore(self):
+        return {"table_after": self.restored_table} if self.restored_table is not None else {}
+
+    def _run_or_fail(self, argv, what):
+        try:
+            self.runner.run(argv, mutates=True)
+        except CommandError as exc:
+            raise ReloadError("%s: %s" % (what, exc))
+
+    def _restore(self, plan):
+        """Put the device back into service with its previous table; say how it ended.
+
+        Runs after a failure once our table may be loaded or the device
+        suspended. Every command is tried even if an earlier one fails.
+        """
+        name = self.name
+        before = render_table(plan.state.table)
+        notes = []
+        try:
+            rc, out, _ = self.runner.run(Dmsetup.table(name), check_rc=False)
+            live = render_table(parse_table(out)) if rc == 0 else None
+            if live is not None and live != before:
+                # The kernel swapped our table in and then refused to resume
+                # with it (a target's preresume check): load the old one back.
+                rc, _, err = self.runner.run(Dmsetup.reload(name, before), mutates=True,
+                                             check_rc=False)
+                notes.append("reloaded the previous table" if rc == 0 else
+                             "could not reload the previous table (%s)" % err.strip())
+            else:
+                self.runner.run(Dmsetup.clear(name), mutates=True, check_rc=False)
+            rc, _, err = self.runner.run(Dmsetup.resume(name), mutates=True, check_rc=False)
+            if rc != 0:
+                notes.append("`dmsetup resume %s` failed too (%s)" % (name, err.strip()))
+            final = read_device(self.runner, name)
+            self.restored_table = render_table(final.table)
+        except Exception as exc:  # report, never mask the first failure
+            return ("restoring it failed: %s. CHECK THE DEVICE: `dmsetup info %s`, and "
+                    "`dmsetup resume %s` if it is suspended" % (exc, name, name))
+        table_note = ("its previous table is live" if render_table(final.table) == before
+                      else "its live table is now %r" % render_table(final.table))
+        if final.suspended:
+            return ("%s; %r IS STILL SUSPENDED (all its I/O waits): `dmsetup resume %s` after "
+                    "fixing the cause; %s" % ("; ".join(notes) or "resume failed", name, name,
+                                               table_note))
+        return "%s; the device is active again and %s" % (
+            "; ".join(notes + ["resumed %r" % name]), table_note)
+
+    def _summary(self, plan, would):
+        verb = (lambda past, future: future) if would else (lambda past, future: past)
+        parts = []
+        for device in plan.refresh:
+            parts.append("%s %s to %d sectors" % (verb("refreshed", "would refresh"), device.path,
+                                                  device.refreshed_sectors))
+        before, after = table_length(plan.state.table), table_length(plan.desired)
+        if plan.table_changes:
+            if after != before:
+                parts.append("%s %r from %d to %d sectors" % (
+                    verb("grew" if after > before else "shrank",
+                         "would grow" if after > before else "would shrink"),
+                    self.name, before, after))
+            else:
+                parts.append("%s the table of %r" % (verb("reloaded", "would reload"), self.name))
+        elif plan.state.suspended:
+            parts.append("%s %r, which was suspended" % (verb("resumed", "would resume"), self.name))
+        if not parts:
+            return "%r already has the desired table (%d sectors)" % (self.name, after)
+        return "; ".join(parts)
+
+
+def _describe_failure(exc, name):
+    if isinstance(exc, CommandError):
+        detail = (exc.err or exc.out or "").strip()
+        hint = ""
+        if exc.argv[1:2] == ["resume"]:
+            hint = " (the kernel log, `dmesg`, says why; a length past the end of a device " \
+                   "is one reason)"
+        return "`%s` failed for %r: %s%s" % (" ".join(exc.argv[:2]), name, detail, hint)
+    return "%s while changing %r: %s" % (type(exc).__name__, name, exc)

@@ -1,0 +1,228 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) container_storage.devicemapper contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+---
+module: dm_reload
+short_description: Change the table of a live device-mapper device safely
+version_added: 0.1.0
+description:
+  - Loads a new table into a device-mapper device and makes it live with
+    C(dmsetup reload), C(dmsetup suspend) and C(dmsetup resume), the way Docker's
+    devicemapper guide resizes a loop-lvm thin pool by hand, but idempotent, previewable
+    and safe.
+  - Either give the complete desired O(table), or set O(grow=true) to extend a one-segment
+    C(thin-pool) or C(linear) table to the current size of its device (after refreshing
+    the capacity of loop devices, so a grown backing file is seen).
+  - The new table is loaded before the device is suspended, so a table that dmsetup rejects
+    never suspends it. Once the device is suspended, any failure (a resume the kernel
+    refuses, a killed command) is followed by reloading the previous table if needed and a
+    resume, so a run never leaves the device suspended; the error says what happened. After
+    the resume the table is read back and the task fails if it is not the desired one.
+  - A device found suspended (for example by an interrupted manual resize) is resumed, and
+    an inactive table left loaded by someone else is discarded first, with a warning.
+  - Do not use this on LVM logical volumes (use C(lvextend)); LVM writes its own table back
+    on the next activation. The module warns when the device belongs to LVM.
+  - Docker's devicemapper storage driver was removed in Docker Engine 25; loop-lvm mode is
+    for testing only.
+author:
+  - container_storage developers
+options:
+  name:
+    description:
+      - The device-mapper name, as C(dmsetup ls) shows it (for example
+        C(docker-8:1-123141-pool)), not a C(/dev/mapper) path.
+    type: str
+    required: true
+  table:
+    description:
+      - The complete desired table, one segment a line (C(start length target args)),
+        lengths in 512-byte sectors.
+      - Compared with C(dmsetup table) after normalising whitespace and device references
+        (C(/dev/loop1) and C(7:1) name the same device); equal means no change.
+      - Segments must start at 0 and follow each other without gaps.
+      - Mutually exclusive with O(grow).
+    type: str
+  grow:
+    description:
+      - Set the length of a one-segment C(thin-pool) or C(linear) table to what its device
+        now offers. For a thin pool, the size of its data device; for a linear target, the
+        size of its device minus the target's offset.
+      - Mutually exclusive with O(table); one of the two is required.
+    type: bool
+    default: false
+  refresh_loop:
+    description:
+      - Before computing sizes, refresh the capacity (C(losetup --set-capacity)) of every loop
+        device in the table whose backing file changed size, so a file grown with C(truncate)
+        is seen.
+      - Defaults to V(true) with O(grow=true) and V(false) with O(table).
+      - A refresh that would make a loop device smaller is refused unless O(allow_shrink=true).
+    type: bool
+  noflush:
+    description:
+      - Pass C(--noflush) to C(dmsetup suspend), so I/O queued in the device is not flushed
+        first (needed for a thin pool that is out of data space, whose queued writes would
+        otherwise hold the suspend).
+    type: bool
+    default: false
+  allow_shrink:
+    description:
+      - Allow a table whose total length is smaller than the current one. Anything stored
+        past the new end is lost.
+      - Shrinking a thin pool's data length is always refused, whatever this says.
+    type: bool
+    default: false
+attributes:
+  check_mode:
+    support: full
+    description: Reads the device and reports the commands it would run; nothing is
+      suspended, reloaded, resumed or refreshed.
+  diff_mode:
+    support: full
+    description: The table before and after.
+notes:
+  - Needs C(dmsetup), C(lsblk) and C(blockdev); C(losetup) and C(stat) when loop devices are
+    refreshed. Runs as root.
+  - In check mode the size of a loop device after its refresh is computed from its backing
+    file, the way the kernel does.
+seealso:
+  - name: Docker's devicemapper storage driver guide
+    description: Resizing a loop-lvm or direct-lvm thin pool.
+    link: https://docs.docker.com/engine/storage/drivers/device-mapper-driver/
+"""
+
+EXAMPLES = r"""
+- name: Grow Docker's loop-lvm pool after its data file was enlarged with truncate
+  container_storage.devicemapper.dm_reload:
+    name: docker-8:1-123141-pool
+    grow: true
+
+- name: Set an explicit table (device paths or MAJ:MIN, either works)
+  container_storage.devicemapper.dm_reload:
+    name: scratch
+    table: "0 4194304 linear /dev/loop0 2048"
+
+- name: Preview a change
+  container_storage.devicemapper.dm_reload:
+    name: scratch
+    grow: true
+  check_mode: true
+  diff: true
+  register: preview
+"""
+
+RETURN = r"""
+table_before:
+  description: The live table when the task started, as C(dmsetup table) prints it.
+  returned: when the device exists
+  type: str
+  sample: "0 4194304 thin-pool 7:4 7:3 128 32768 1 skip_block_zeroing"
+table_after:
+  description:
+    - The table live after the task; in check mode, the table it would load.
+    - Device references are in C(MAJ:MIN) form.
+  returned: when the device exists
+  type: str
+  sample: "0 6291456 thin-pool 7:4 7:3 128 32768 1 skip_block_zeroing"
+length_sectors:
+  description: Total length of O(table_after) in 512-byte sectors.
+  returned: when the device exists
+  type: int
+  sample: 6291456
+loop_devices_refreshed:
+  description: Loop devices whose capacity was (in check mode, would be) refreshed.
+  returned: always
+  type: list
+  elements: str
+  sample: [/dev/loop3]
+commands:
+  description: Commands run, in order; in check mode followed by the mutating commands
+    it would run.
+  returned: always
+  type: list
+  elements: str
+msg:
+  description: What happened, in a sentence.
+  returned: always
+  type: str
+  sample: "refreshed /dev/loop3 to 6291456 sectors; grew 'docker-8:1-123141-pool' from 4194304 to 6291456 sectors"
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.container_storage.devicemapper.plugins.module_utils._dm import (
+    render_table,
+)
+from ansible_collections.container_storage.devicemapper.plugins.module_utils._dm_reload import (
+    ReloadError,
+    TableReloader,
+    table_length,
+)
+from ansible_collections.container_storage.devicemapper.plugins.module_utils._runner import (
+    CommandError,
+    CommandRunner,
+)
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            name=dict(type="str", required=True),
+            table=dict(type="str"),
+            grow=dict(type="bool", default=False),
+            refresh_loop=dict(type="bool"),
+            noflush=dict(type="bool", default=False),
+            allow_shrink=dict(type="bool", default=False),
+        ),
+        mutually_exclusive=[("table", "grow")],
+        supports_check_mode=True,
+    )
+    params = module.params
+    if not params["grow"] and not (params["table"] or "").strip():
+        module.fail_json(msg="give the complete desired `table` for %r, or `grow: true`"
+                         % params["name"])
+
+    runner = CommandRunner(module)
+    reloader = TableReloader(runner, params["name"], table=params["table"], grow=params["grow"],
+                             refresh_loop=params["refresh_loop"], noflush=params["noflush"],
+                             allow_shrink=params["allow_shrink"])
+    result = dict(changed=False, name=params["name"], loop_devices_refreshed=[])
+    plan = None
+    try:
+        plan = reloader.plan()
+        result.update(table_before=render_table(plan.state.table),
+                      table_after=render_table(plan.desired),
+                      length_sectors=table_length(plan.desired),
+                      loop_devices_refreshed=[device.path for device in plan.refresh])
+        result["msg"] = reloader.apply(plan)
+    except (ReloadError, CommandError) as exc:
+        if plan is not None and not module.check_mode:
+            # The apply failed: only what was read back afterwards is known.
+            result.pop("table_after", None)
+            result.pop("length_sectors", None)
+            result["changed"] = bool(plan.refresh)
+        result.update(getattr(exc, "details", {}))
+        module.fail_json(msg=getattr(exc, "msg", str(exc)), warnings=reloader.warnings,
+                         commands=runner.commands + runner.planned, **result)
+
+    result["changed"] = plan.changed
+    if module._diff:
+        result["diff"] = dict(before=result["table_before"] + "\n",
+                              after=result["table_after"] + "\n",
+                              before_header="%s (live table)" % params["name"],
+                              after_header="%s (%s table)" % (
+                                  params["name"], "planned" if module.check_mode else "new"))
+    module.exit_json(warnings=reloader.warnings, commands=runner.commands + runner.planned,
+                     **result)
+
+
+if __name__ == "__main__":
+    main()
