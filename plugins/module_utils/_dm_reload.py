@@ -326,6 +326,8 @@ class TableReloader(object):
     # -- reading and deciding
 
     def plan(self):
+        # A malformed table is refused before anything is read.
+        lines = None if self.grow else desired_from_table(self.table, self.name)
         state = read_device(self.runner, self.name)
         uuid = state.info.get("uuid") or ""
         if uuid.startswith("LVM-"):
@@ -335,7 +337,7 @@ class TableReloader(object):
         if self.grow:
             desired, refresh = self._plan_grow(state)
         else:
-            desired, refresh = self._plan_table(state)
+            desired, refresh = self._plan_table(lines)
         check_shrink(self.name, state.table, desired, self.allow_shrink)
         plan = ReloadPlan(state, desired, refresh, self.noflush)
         if state.has_inactive_table:
@@ -358,8 +360,7 @@ class TableReloader(object):
         desired = grown_table(line, sectors, self.name)
         return desired, [d for d in devices if d.needs_refresh]
 
-    def _plan_table(self, state):
-        lines = desired_from_table(self.table, self.name)
+    def _plan_table(self, lines):
         devices = {}
         for ref in table_device_refs(lines):
             if ref.startswith("/dev/") or self.refresh_loop:
@@ -399,12 +400,12 @@ class TableReloader(object):
             try:
                 self.runner.run(Dmsetup.reload(name, render_table(plan.desired)), mutates=True)
             except CommandError as exc:
-                detail = (exc.err or exc.out or "").strip()
+                detail = _describe_failure(exc, name)
                 if plan.state.suspended:
                     restored = self._restore(plan)
-                    raise ReloadError("dmsetup rejected the new table for %r (%s); %s"
+                    raise ReloadError("dmsetup rejected the new table for %r: %s; %s"
                                       % (name, detail, restored), **self._after_restore())
-                raise ReloadError("dmsetup rejected the new table for %r (%s); the device was "
+                raise ReloadError("dmsetup rejected the new table for %r: %s; the device was "
                                   "not suspended and still has its previous table"
                                   % (name, detail), table_after=render_table(plan.state.table))
         try:
@@ -414,9 +415,12 @@ class TableReloader(object):
                 self.runner.run(Dmsetup.resume(name), mutates=True)
         except Exception as exc:  # a rejected resume, a killed command, anything
             restored = self._restore(plan)
-            raise ReloadError("%s; %s" % (_describe_failure(exc, name), restored),
+            raise ReloadError("changing the table of %r failed: %s; %s"
+                              % (name, _describe_failure(exc, name), restored),
                               **self._after_restore())
 
+        if not plan.resumes:
+            return self._summary(plan, would=False)
         after = read_device(self.runner, name)
         if render_table(after.table) != render_table(plan.desired):
             raise ReloadError(
@@ -499,10 +503,12 @@ class TableReloader(object):
 
 def _describe_failure(exc, name):
     if isinstance(exc, CommandError):
-        detail = (exc.err or exc.out or "").strip()
+        detail = " ".join((exc.err or exc.out or "").replace("Command failed.", "").split())
         hint = ""
-        if exc.argv[1:2] == ["resume"]:
+        if exc.argv[1:2] == ["reload"]:
+            hint = " (the kernel log, `dmesg`, says why: an unknown target, a gap, bad arguments)"
+        elif exc.argv[1:2] == ["resume"]:
             hint = " (the kernel log, `dmesg`, says why; a length past the end of a device " \
                    "is one reason)"
-        return "`%s` failed for %r: %s%s" % (" ".join(exc.argv[:2]), name, detail, hint)
+        return "`%s` failed: %s%s" % (" ".join(exc.argv[:2]), detail, hint)
     return "%s while changing %r: %s" % (type(exc).__name__, name, exc)
