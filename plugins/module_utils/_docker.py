@@ -220,10 +220,9 @@ def validate_dm_options(entries):
     if "dm.thinpooldev" in last and direct_lvm:
         errors.append("dm.thinpooldev cannot be combined with %s: either use an existing thin pool "
                       "or let Docker build one with dm.directlvm_device" % ", ".join(direct_lvm))
-    thinp = [key for key in THINP_OPTIONS if key in last]
-    if thinp and "dm.directlvm_device" not in last:
-        errors.append("%s need dm.directlvm_device (the device Docker builds its thin pool on)"
-                      % ", ".join(thinp))
+    if "dm.directlvm_device" not in last:
+        errors.extend("%s needs dm.directlvm_device (the device Docker builds its thin pool on)" % key
+                      for key in THINP_OPTIONS if key in last)
     data = _percent(last.get("dm.thinp_percent", "0"))
     meta = _percent(last.get("dm.thinp_metapercent", "0"))
     if bool(data) != bool(meta):

@@ -182,7 +182,7 @@ def test_percent_suffix_accepted():
                                  "dm.thinp_autoextend_percent"])
 def test_thinp_option_needs_directlvm_device(key):
     problems = errors_for("%s=%s" % (key, "1"))
-    assert "%s need dm.directlvm_device (the device Docker builds its thin pool on)" % key in problems
+    assert "%s needs dm.directlvm_device (the device Docker builds its thin pool on)" % key in problems
 
 
 @pytest.mark.parametrize("other", [DIRECT, "dm.thinp_autoextend_percent=20"])
