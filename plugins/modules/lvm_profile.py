@@ -87,7 +87,7 @@ options:
     default: false
   profile_dir:
     description:
-      - Directory of LVM's profiles. Default is what C(lvmconfig config/profile_dir) says
+      - Directory of LVM's profiles. Default is what C(lvmconfig --typeconfig full config/profile_dir) says
         on the host, normally C(/etc/lvm/profile).
     type: path
   backup:
