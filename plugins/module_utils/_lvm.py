@@ -13,6 +13,7 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import json
+import os
 
 # Sizes in bytes with no suffix, so nothing is parsed from "1.00g".
 REPORT_OPTIONS = ["--reportformat", "json", "--units", "b", "--nosuffix"]
@@ -156,8 +157,9 @@ class LvmState(object):
         return LvmState(self.pvs, self.vg_rows, read_report(runner, "lvs", LV_FIELDS, all_lvs=True))
 
     def pv(self, device):
+        """The pvs row of ``device`` (a resolved path): LVM may name a PV by any of its links."""
         for row in self.pvs:
-            if row["pv_name"] == device:
+            if row["pv_name"] == device or os.path.realpath(row["pv_name"]) == device:
                 return row
         return None
 
@@ -182,6 +184,7 @@ class LvmState(object):
         for suffix in ("_tdata", "_tmeta"):
             lv = self.lv(vg, pool + suffix)
             for device in (lv.devices if lv else []):
+                device = os.path.realpath(device)
                 if device not in devices:
                     devices.append(device)
         return sorted(devices)

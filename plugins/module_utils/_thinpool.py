@@ -341,6 +341,13 @@ def plan_devices(spec, state, info):
                             % (label, ", ".join(dev.holders)))
             continue
         if pv is None:
+            if "LVM2_member" in dev.signatures:
+                # a PV that pvs does not list is hidden by a filter or the devices file:
+                # it may well belong to a volume group, so it is never wiped
+                refusals.append("%s carries an LVM2_member signature but pvs does not list it (an "
+                                "lvm.conf filter or devices file hides it?); it may belong to a "
+                                "volume group, so even force does not wipe it" % label)
+                continue
             if dev.signatures and not spec.force:
                 refusals.append("%s carries %s signature(s); set force: true to wipe it"
                                 % (label, ", ".join(dev.signatures)))
@@ -642,7 +649,7 @@ class ThinPoolModule(object):
 
         extent = vg.extent_size if vg else DEFAULT_EXTENT
         new_ext = sum(predicted_extents(info[d].size, extent) for d in added)
-        listed = [row for row in state.vg_pvs(spec.vg) if row["pv_name"] in spec.devices]
+        listed = [row for row in state.vg_pvs(spec.vg) if os.path.realpath(row["pv_name"]) in spec.devices]
         pvs_ext = sum(int(row.get("pv_pe_count") or 0) for row in listed) + new_ext
         if vg is not None:
             geometry = Geometry(extent, vg.extent_count + new_ext, vg.free_count + new_ext,
@@ -656,7 +663,7 @@ class ThinPoolModule(object):
             state = state.with_new_pvs_vgs(self.runner)
             vg = state.vgs[spec.vg]
             pvs_ext = sum(int(row.get("pv_pe_count") or 0) for row in state.vg_pvs(spec.vg)
-                          if row["pv_name"] in spec.devices)
+                          if os.path.realpath(row["pv_name"]) in spec.devices)
             geometry = Geometry.of_vg(vg, pvs_ext or vg.extent_count)
             device_steps = []
         pool_steps, after = plan_pool(spec, state, geometry, self.warnings)
@@ -665,7 +672,7 @@ class ThinPoolModule(object):
         run_steps(self.runner, steps)
 
         if self.module.check_mode or not changed:
-            devices = [row["pv_name"] for row in state.vg_pvs(spec.vg)] + added
+            devices = [os.path.realpath(row["pv_name"]) for row in state.vg_pvs(spec.vg)] + added
             facts = predicted_facts(spec, geometry, before, after, devices) if changed else before
         else:
             state = state.with_new_lvs(self.runner)
