@@ -252,6 +252,9 @@ def coerce_value(where, value, expected):
         return str(value)
     if expected is list and not isinstance(value, list):
         return [value]
+    # No default to learn the type from (thin_pool_chunk_size): digits are a number.
+    if expected is None and isinstance(value, str) and re.match(r"^\s*-?\d+\s*$", value):
+        return int(value)
     return value
 
 

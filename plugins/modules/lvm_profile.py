@@ -68,7 +68,7 @@ options:
         C({allocation: {thin_pool_zero: 0}})."
       - A section or key that the host's LVM does not accept in a metadata profile
         is refused. Values are converted to the type of LVM's default (C("1") becomes
-        C(1) for a number). A dictionary value writes a subsection (C(cache_settings)).
+        C(1) for a number; where LVM has no default, a string of digits is a number). A dictionary value writes a subsection (C(cache_settings)).
       - The two autoextend settings may be given here instead of as options, not both.
     type: dict
   attach_to:

@@ -176,3 +176,14 @@ def test_plan_never_reattaches_what_is_right():
     assert (attach, detach, before, after) == (["vg/b"], [], ["vg/a", "vg/c"], ["vg/a", "vg/c", "vg/b"])
     attach, detach, before, after = _lvm_profile.plan_attachments("p", lvs, ["vg/a"], True, "present")
     assert (attach, detach, after) == ([], ["vg/c"], ["vg/a"])
+
+
+def test_values_take_the_type_of_lvms_default():
+    profilable = _lvm_profile.parse_profilable(load_fixture("lvm_profile/lvmconfig_profilable")["out"])
+    sections = _lvm_profile.validate_settings(
+        [("allocation", [("thin_pool_chunk_size", "512"), ("thin_pool_discards", "ignore"),
+                         ("thin_pool_zero", True), ("cache_policy", "smq")])], profilable)
+    assert sections == [("allocation", [("thin_pool_chunk_size", 512), ("thin_pool_discards", "ignore"),
+                                        ("thin_pool_zero", 1), ("cache_policy", "smq")])]
+    with pytest.raises(_lvm_profile.ProfileError, match="LVM expects a string"):
+        _lvm_profile.validate_settings([("allocation", [("thin_pool_discards", True)])], profilable)
