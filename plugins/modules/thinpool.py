@@ -134,7 +134,7 @@ seealso:
     description: The manual procedure this module performs.
     link: https://docs.docker.com/engine/storage/drivers/device-mapper-driver/
 author:
-  - container_storage.devicemapper contributors
+  - container_storage.devicemapper contributors (@container-storage)
 """
 
 EXAMPLES = r"""
@@ -200,13 +200,13 @@ pool:
     size: {description: Data size in bytes., type: int, returned: success, sample: 5096079360}
     metadata_size: {description: Metadata size in bytes., type: int, returned: success, sample: 50331648}
     chunk_size: {description: Chunk size in bytes., type: int, returned: success, sample: 524288}
-    data_percent: {description: Data used, in percent (null when inactive or predicted)., type: float, returned: success}
-    metadata_percent: {description: Metadata used, in percent., type: float, returned: success}
+    data_percent: {description: 'Data used in percent (null when inactive or predicted).', type: float, returned: success}
+    metadata_percent: {description: 'Metadata used in percent.', type: float, returned: success}
     zero: {description: Whether new chunks are zeroed., type: bool, returned: success}
     discards: {description: Discards mode., type: str, returned: success, sample: passdown}
     error_when_full: {description: Whether writes fail at once when full., type: bool, returned: success}
     monitored: {description: Whether dmeventd monitors the pool (C(lvs -o seg_monitor))., type: bool, returned: success}
-    profile: {description: Attached LVM metadata profile, or null., type: str, returned: success}
+    profile: {description: 'Attached LVM metadata profile (null when none).', type: str, returned: success}
     active: {description: Whether the pool is active., type: bool, returned: success}
     open: {description: Whether the pool device is open., type: bool, returned: success}
     devices: {description: PVs under the pool's data and metadata., type: list, elements: str, returned: success}

@@ -40,7 +40,7 @@ options:
 seealso:
   - module: container_storage.devicemapper.thinpool
 author:
-  - container_storage.devicemapper contributors
+  - container_storage.devicemapper contributors (@container-storage)
 """
 
 EXAMPLES = r"""
