@@ -21,8 +21,8 @@ import json
 import os
 import re
 import shlex
-import tempfile
 
+from ansible_collections.container_storage.devicemapper.plugins.module_utils._files import write_atomically
 from ansible_collections.container_storage.devicemapper.plugins.module_utils._runner import CommandRunner
 
 DEFAULT_PATH = "/etc/docker/daemon.json"
@@ -623,23 +623,5 @@ class DaemonConfigManager(object):
         return read_unit_files(unit_dirs or DEFAULT_UNIT_DIRS)
 
     def write(self, text, existed):
-        """Atomic replace; an existing file keeps owner, mode and SELinux context."""
-        target = os.path.realpath(self.path) if existed else self.path
-        directory = os.path.dirname(target) or "."
-        if not os.path.isdir(directory):
-            os.makedirs(directory, 0o755)
-        handle, temporary = tempfile.mkstemp(dir=directory, prefix=".daemon.json.", suffix=".tmp")
-        try:
-            with os.fdopen(handle, "wb") as stream:
-                stream.write(text.encode("utf-8"))
-                stream.flush()
-                os.fsync(stream.fileno())
-            self.module.atomic_move(temporary, target)
-        finally:
-            if os.path.exists(temporary):
-                os.unlink(temporary)
-        if not existed:
-            # atomic_move gives a new file the umask's mode and the caller's group.
-            os.chmod(target, 0o644)
-            if os.geteuid() == 0:
-                os.chown(target, 0, 0)
+        """An existing file keeps owner, mode and SELinux context; a new one is root's, 0644."""
+        write_atomically(self.path, text, module=self.module)

@@ -18,8 +18,8 @@ __metaclass__ = type
 import os
 import re
 import stat
-import tempfile
 
+from ansible_collections.container_storage.devicemapper.plugins.module_utils._files import write_atomically
 from ansible_collections.container_storage.devicemapper.plugins.module_utils._lvm import (
     LvmReportError,
     read_report,
@@ -382,28 +382,8 @@ class ProfileFile(object):
         return self.mode != FILE_MODE or wrong_owner
 
     def write(self, content):
-        """Temporary file in the same directory, then rename: never a half-written profile.
-
-        A symlinked profile is written through the link, which stays.
-        """
-        target = os.path.realpath(self.path)
-        directory = os.path.dirname(target)
-        if not os.path.isdir(directory):
-            os.makedirs(directory, DIR_MODE)
-        fd, tmp = tempfile.mkstemp(dir=directory, prefix="." + os.path.basename(target) + ".")
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(content.encode("utf-8"))
-                handle.flush()
-                os.fchmod(handle.fileno(), FILE_MODE)
-                if os.geteuid() == 0:
-                    os.fchown(handle.fileno(), 0, 0)
-                os.fsync(handle.fileno())
-            os.rename(tmp, target)
-        except Exception:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-            raise
+        """Never a half-written profile; a symlinked profile is written through the link."""
+        write_atomically(self.path, content, mode=FILE_MODE, root_owned=True, dir_mode=DIR_MODE)
 
     def fix_attributes(self):
         os.chmod(self.path, FILE_MODE)
