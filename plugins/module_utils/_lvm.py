@@ -170,10 +170,10 @@ class LvmState(object):
         return self.lvs.get((vg, name))
 
     def vg_lvs(self, vg):
-        return [lv for (vg_name, _), lv in sorted(self.lvs.items()) if vg_name == vg]
+        return [lv for key, lv in sorted(self.lvs.items()) if key[0] == vg]
 
     def thin_pools(self):
-        return [lv for _, lv in sorted(self.lvs.items()) if lv.is_thin_pool and not lv.hidden]
+        return [lv for key, lv in sorted(self.lvs.items()) if lv.is_thin_pool and not lv.hidden]
 
     def thin_volumes(self, vg, pool):
         return [lv for lv in self.vg_lvs(vg) if lv.pool_lv == pool and lv.segtype == "thin"]

@@ -427,8 +427,8 @@ def plan_pool(spec, state, geometry, warnings):
             spare = _spare_extents(state, spec, geometry, meta_lv.size // ext)
             if spare > free:
                 raise PlanError("size: converting %s/%s needs %s free for the metadata spare; "
-                                "volume group %s has %s" % (spec.vg, spec.name, human(spare * ext),
-                                                             spec.vg, human(free * ext)))
+                                "volume group %s has %s"
+                                % (spec.vg, spec.name, human(spare * ext), spec.vg, human(free * ext)))
             steps.append(Lvm.lvconvert_thin_pool(spec.vg, spec.name, meta_lv.name,
                                                  lvm_arg(spec.chunk_size), spec.zero))
             warnings.append("converted the existing %s/%s and %s/%s into a thin pool (force: true)"
