@@ -81,6 +81,7 @@ options:
     description:
       - How the pool handles discards. Not set means LVM's default (C(passdown)) for a new pool
         and no change for an existing one.
+      - LVM changes it to or from V(ignore) only while the pool is inactive, and says so.
     type: str
     choices: [ignore, nopassdown, passdown]
   error_when_full:
