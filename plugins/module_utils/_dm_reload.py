@@ -74,7 +74,7 @@ def read_device(runner, name):
         raise ReloadError("`dmsetup info %s` failed: %s" % (name, (err or out).strip()))
     info = parse_info(out)
     try:
-        _, out, _ = runner.run(Dmsetup.table(name))
+        out = runner.run(Dmsetup.table(name))[1]
     except CommandError as exc:
         raise ReloadError("cannot read the table of device-mapper device %r: %s" % (name, exc))
     return DeviceState(name, info, parse_table(out))
@@ -124,14 +124,14 @@ def resolve_device(runner, ref, owner):
 
 
 def read_size(runner, device):
-    _, out, _ = runner.run(["blockdev", "--getsz", device.path])
+    out = runner.run(["blockdev", "--getsz", device.path])[1]
     return int(out.strip())
 
 
 def read_loop_refresh_size(runner, device):
     """Size in sectors the loop device will have after `losetup -c`, or None."""
-    _, out, _ = runner.run(["losetup", "--list", "--json", "--output",
-                            "NAME,BACK-FILE,OFFSET,SIZELIMIT", device.path])
+    out = runner.run(["losetup", "--list", "--json", "--output",
+                      "NAME,BACK-FILE,OFFSET,SIZELIMIT", device.path])[1]
     loops = json.loads(out).get("loopdevices") or []
     if not loops:
         return None
@@ -140,7 +140,7 @@ def read_loop_refresh_size(runner, device):
     device.backing_file = backing
     if not backing or backing.endswith("(deleted)"):
         return None
-    _, out, _ = runner.run(["stat", "--dereference", "--format=%s", backing])
+    out = runner.run(["stat", "--dereference", "--format=%s", backing])[1]
     size = int(out.strip()) - int(loop.get("offset") or 0)
     limit = int(loop.get("sizelimit") or 0)
     if limit:
@@ -451,18 +451,18 @@ class TableReloader(object):
         before = render_table(plan.state.table)
         notes = []
         try:
-            rc, out, _ = self.runner.run(Dmsetup.table(name), check_rc=False)
+            rc, out, err = self.runner.run(Dmsetup.table(name), check_rc=False)
             live = render_table(parse_table(out)) if rc == 0 else None
             if live is not None and live != before:
                 # The kernel swapped our table in and then refused to resume
                 # with it (a target's preresume check): load the old one back.
-                rc, _, err = self.runner.run(Dmsetup.reload(name, before), mutates=True,
-                                             check_rc=False)
+                rc, out, err = self.runner.run(Dmsetup.reload(name, before), mutates=True,
+                                               check_rc=False)
                 notes.append("reloaded the previous table" if rc == 0 else
                              "could not reload the previous table (%s)" % err.strip())
             else:
                 self.runner.run(Dmsetup.clear(name), mutates=True, check_rc=False)
-            rc, _, err = self.runner.run(Dmsetup.resume(name), mutates=True, check_rc=False)
+            rc, out, err = self.runner.run(Dmsetup.resume(name), mutates=True, check_rc=False)
             if rc != 0:
                 notes.append("`dmsetup resume %s` failed too (%s)" % (name, err.strip()))
             final = read_device(self.runner, name)
@@ -474,8 +474,8 @@ class TableReloader(object):
                       else "its live table is now %r" % render_table(final.table))
         if final.suspended:
             return ("%s; %r IS STILL SUSPENDED (all its I/O waits): `dmsetup resume %s` after "
-                    "fixing the cause; %s" % ("; ".join(notes) or "resume failed", name, name,
-                                               table_note))
+                    "fixing the cause; %s"
+                    % ("; ".join(notes) or "resume failed", name, name, table_note))
         return "%s; the device is active again and %s" % (
             "; ".join(notes + ["resumed %r" % name]), table_note)
 

@@ -33,7 +33,7 @@ description:
   - Docker's devicemapper storage driver was removed in Docker Engine 25; loop-lvm mode is
     for testing only.
 author:
-  - container_storage developers
+  - container_storage developers (@container-storage)
 options:
   name:
     description:
@@ -133,7 +133,7 @@ table_after:
   type: str
   sample: "0 6291456 thin-pool 7:4 7:3 128 32768 1 skip_block_zeroing"
 length_sectors:
-  description: Total length of O(table_after) in 512-byte sectors.
+  description: Total length of RV(table_after) in 512-byte sectors.
   returned: when the device exists
   type: int
   sample: 6291456
