@@ -38,7 +38,7 @@ options:
   name:
     description:
       - The device-mapper name, as C(dmsetup ls) shows it (for example
-        C(docker-8:1-123141-pool)), not a C(/dev/mapper) path.
+        C(docker-8:1-123141-pool)). A leading C(/dev/mapper/) is removed.
     type: str
     required: true
   table:
@@ -120,6 +120,11 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+name:
+  description: The device-mapper name the task worked on.
+  returned: always
+  type: str
+  sample: docker-8:1-123141-pool
 table_before:
   description: The live table when the task started, as C(dmsetup table) prints it.
   returned: when the device exists
@@ -190,11 +195,14 @@ def main():
         module.fail_json(msg="give the complete desired `table` for %r, or `grow: true`"
                          % params["name"])
 
+    name = params["name"]
+    if name.startswith("/dev/mapper/"):
+        name = name[len("/dev/mapper/"):]
     runner = CommandRunner(module)
-    reloader = TableReloader(runner, params["name"], table=params["table"], grow=params["grow"],
+    reloader = TableReloader(runner, name, table=params["table"], grow=params["grow"],
                              refresh_loop=params["refresh_loop"], noflush=params["noflush"],
                              allow_shrink=params["allow_shrink"])
-    result = dict(changed=False, name=params["name"], loop_devices_refreshed=[])
+    result = dict(changed=False, name=name, loop_devices_refreshed=[])
     plan = None
     try:
         plan = reloader.plan()
@@ -217,9 +225,9 @@ def main():
     if module._diff:
         result["diff"] = dict(before=result["table_before"] + "\n",
                               after=result["table_after"] + "\n",
-                              before_header="%s (live table)" % params["name"],
+                              before_header="%s (live table)" % name,
                               after_header="%s (%s table)" % (
-                                  params["name"], "planned" if module.check_mode else "new"))
+                                  name, "planned" if module.check_mode else "new"))
     module.exit_json(warnings=reloader.warnings, commands=runner.commands + runner.planned,
                      **result)
 
