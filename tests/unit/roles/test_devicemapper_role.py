@@ -1,0 +1,111 @@
+"""The devicemapper role's interface stays in one piece: argument specs, defaults, README, probe."""
+
+import importlib.util
+import os
+import re
+
+import pytest
+import yaml
+
+ROLE = os.path.join(os.path.dirname(__file__), "..", "..", "..", "roles", "devicemapper")
+
+
+def load(*parts):
+    with open(os.path.join(ROLE, *parts)) as handle:
+        return yaml.safe_load(handle)
+
+
+SPEC = load("meta", "argument_specs.yml")["argument_specs"]["main"]["options"]
+DEFAULTS = load("defaults", "main.yml")
+
+
+def role_sources():
+    for directory in ("tasks", "vars", "templates", "handlers"):
+        for name in sorted(os.listdir(os.path.join(ROLE, directory))):
+            with open(os.path.join(ROLE, directory, name)) as handle:
+                yield name, handle.read()
+
+
+def test_every_variable_is_declared_with_type_default_and_description():
+    for name, option in SPEC.items():
+        assert name.startswith("devicemapper_"), name
+        assert option.get("type") in ("str", "bool", "int", "list", "dict", "path"), name
+        assert option.get("description"), name
+        assert "default" in option, name
+        if option["type"] == "list":
+            assert option.get("elements"), name
+
+
+def test_defaults_match_argument_specs():
+    assert set(DEFAULTS) == set(SPEC)
+    for name, value in DEFAULTS.items():
+        assert SPEC[name]["default"] == value, name
+
+
+def test_every_variable_the_role_reads_is_declared():
+    used = set()
+    for _name, text in role_sources():
+        used.update(re.findall(r"(?<![\w.])(devicemapper_[a-z_]+)", text))
+    assert used - set(SPEC) == set()
+    assert set(SPEC) - used == set(), "declared but never used"
+
+
+def test_choices_are_the_documented_modes_and_states():
+    assert SPEC["devicemapper_mode"]["choices"] == ["direct-lvm", "docker-managed", "loop-lvm"]
+    assert SPEC["devicemapper_state"]["choices"] == ["present", "absent"]
+
+
+def test_readme_documents_every_variable_with_its_default():
+    with open(os.path.join(ROLE, "README.md")) as handle:
+        rows = {}
+        for line in handle:
+            match = re.match(r"\| `(devicemapper_\w+)` \| ([^|]+) \| ([^|]+) \|", line)
+            if match:
+                rows[match.group(1)] = (match.group(2).strip(), match.group(3).strip())
+    assert set(rows) == set(SPEC)
+    for name, (typ, default) in rows.items():
+        assert typ.startswith(SPEC[name]["type"]), name
+        value = SPEC[name]["default"]
+        if isinstance(value, bool):
+            assert default == "`%s`" % str(value).lower(), name
+        elif isinstance(value, (str, int)):
+            assert default == "`%s`" % value, name
+
+
+@pytest.fixture(scope="module")
+def probe():
+    path = os.path.join(ROLE, "files", "docker_storage_probe.py")
+    spec = importlib.util.spec_from_file_location("docker_storage_probe", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize("driver, opts, expected", [
+    ("devicemapper", ["dm.thinpooldev=/dev/mapper/docker-thinpool", "dm.use_deferred_removal=true"],
+     {"driver": "devicemapper", "pool": "docker-thinpool", "loop": False}),
+    ("devicemapper", [" DM.ThinPoolDev = my--vg-pool"],
+     {"driver": "devicemapper", "pool": "my--vg-pool", "loop": False}),
+    ("devicemapper", ["dm.directlvm_device=/dev/xvdf", "dm.thinp_percent=95"],
+     {"driver": "devicemapper", "pool": "docker-thinpool", "loop": False}),
+    ("devicemapper", None, {"driver": "devicemapper", "pool": None, "loop": True}),
+    ("overlay2", None, {"driver": "overlay2", "pool": None, "loop": False}),
+    (None, None, {"driver": None, "pool": None, "loop": False}),
+])
+def test_probe_reads_what_daemon_json_makes_docker_use(probe, driver, opts, expected):
+    assert probe.storage_from_opts(driver, opts) == expected
+
+
+def test_probe_reads_daemon_json(probe, tmp_path):
+    missing = tmp_path / "missing.json"
+    assert probe.read_daemon_json(str(missing)) == (None, None)
+    empty = tmp_path / "empty.json"
+    empty.write_text("  \n")
+    assert probe.read_daemon_json(str(empty)) == ({}, None)
+    broken = tmp_path / "broken.json"
+    broken.write_text('{"storage-driver": ')
+    document, error = probe.read_daemon_json(str(broken))
+    assert document is None and "is not valid JSON" in error
+    good = tmp_path / "daemon.json"
+    good.write_text('{"data-root": "/srv/docker"}')
+    assert probe.read_daemon_json(str(good)) == ({"data-root": "/srv/docker"}, None)
