@@ -10,7 +10,8 @@ BUILD := $(CURDIR)/.build
 COLLECTIONS := $(BUILD)/collections
 COLLECTION_LINK := $(COLLECTIONS)/ansible_collections/container_storage/devicemapper
 LAB := python3 $(CURDIR)/tools/lab/lab.py
-SCENARIOS ?= $(shell ls molecule | grep -v '^shared$$')
+# The lab's own smoke test first: when the lab is broken nothing else can pass.
+SCENARIOS ?= lab $(shell ls molecule | grep -v -e '^shared$$' -e '^lab$$')
 PY36 ?= $(shell ls -d $$HOME/.pyenv/versions/3.6*/bin/python3 2>/dev/null | tail -n 1)
 APT_PACKAGES := qemu-system-x86 qemu-utils mmdebstrap openssh-client rsync git
 
@@ -52,7 +53,9 @@ lint: setup
 	$(BIN)/antsibull-changelog lint
 
 # ansible-test wants a real ansible_collections/<ns>/<name> tree.
-SANITY_DIR ?= $(BUILD)/sanity
+# Outside the work tree: inside it, ansible-test would list files with the
+# outer git (which ignores .build/) and skip every target.
+SANITY_DIR ?= /tmp/container-storage-devicemapper-sanity
 PIP_BOOTSTRAP_CACHE := $(HOME)/.ansible/test/cache
 sanity: setup
 	@# ci-files.testing.ansible.com is unreachable here: give ansible-test a local pip bootstrap
@@ -64,7 +67,8 @@ sanity: setup
 	rsync -a --exclude .git --exclude .venv --exclude .build --exclude '__pycache__' --exclude /tools \
 	  --exclude .pytest_cache --exclude .ruff_cache ./ $(SANITY_DIR)/ansible_collections/container_storage/devicemapper/
 	cd $(SANITY_DIR)/ansible_collections/container_storage/devicemapper && \
-	  $(BIN)/ansible-test sanity --venv --python 3.12 --color no $(SANITY_ARGS)
+	  $(BIN)/ansible-test sanity --venv --python 3.12 --color no $(SANITY_ARGS) 2>&1 | tee $(SANITY_DIR)/sanity.log; \
+	  test $${PIPESTATUS[0]} -eq 0 && ! grep -q "All targets skipped" $(SANITY_DIR)/sanity.log
 
 unit: setup
 	$(BIN)/pytest -q tests/unit

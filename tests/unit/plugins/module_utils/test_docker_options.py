@@ -326,8 +326,10 @@ def test_conflicts_from_systemctl_cat_text(tmp_path):
               "# /etc/systemd/system/docker.service.d/override.conf\n[Service]\nExecStart=\n"
               "ExecStart=/usr/bin/dockerd -H fd://\n")
     chunks = split_systemctl_cat(output)
-    assert [chunk[0] for chunk in chunks] == ["/lib/systemd/system/docker.service",
-                                                "/etc/systemd/system/docker.service.d/override.conf"]
+    assert [chunk[0] for chunk in chunks] == [
+        "/lib/systemd/system/docker.service",
+        "/etc/systemd/system/docker.service.d/override.conf",
+    ]
     assert find_conflicts(chunks, []) == []
     assert find_conflicts(chunks[:1], []) == ["/lib/systemd/system/docker.service: ExecStart has -s overlay2"]
 
