@@ -1,4 +1,4 @@
-"""A check-mode run of the role left a fresh host exactly as it was."""
+"""A refused run (dockerd 25) and a check-mode run of the role left a fresh host exactly as it was."""
 
 import json
 
