@@ -1,0 +1,146 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) container_storage.devicemapper contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""What storage a host's Docker runs on now, read without changing anything.
+
+Private to the collection: not a public API, may change without notice.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import json
+import os
+
+from ansible_collections.container_storage.devicemapper.plugins.module_utils._docker import (
+    DaemonJsonError, has_devicemapper, parse_daemon_json, parse_dockerd_version, split_storage_opt,
+)
+from ansible_collections.container_storage.devicemapper.plugins.module_utils._runner import CommandRunner
+
+DEFAULT_DATA_ROOT = "/var/lib/docker"
+# Graph drivers Docker finds in its data root when daemon.json names none.
+KNOWN_DRIVERS = ["overlay2", "devicemapper", "btrfs", "zfs", "aufs", "overlay", "vfs", "fuse-overlayfs"]
+UNIT_PROPERTIES = ["LoadState", "ActiveState", "UnitFileState"]
+
+
+def parse_unit_state(out, rc=0):
+    props = dict(line.split("=", 1) for line in out.splitlines() if "=" in line)
+    return {
+        "loaded": rc == 0 and props.get("LoadState") == "loaded",
+        "active": props.get("ActiveState") in ("active", "activating", "reloading"),
+        "enabled": props.get("UnitFileState") in ("enabled", "enabled-runtime", "static", "alias"),
+    }
+
+
+def parse_docker_info(out):
+    """(summary, error) from `docker info --format '{{json .}}'`."""
+    try:
+        info = json.loads(out)
+    except ValueError as exc:
+        return None, "docker info printed no JSON: %s" % exc
+    if info.get("ServerErrors"):
+        return None, "; ".join(info["ServerErrors"])
+    status = dict(pair for pair in info.get("DriverStatus") or [] if len(pair) == 2)
+    return {
+        "driver": info.get("Driver"),
+        "driver_status": status,
+        "root_dir": info.get("DockerRootDir"),
+        "server_version": info.get("ServerVersion"),
+        "containers": info.get("Containers"),
+        "images": info.get("Images"),
+    }, None
+
+
+def storage_from_config(config):
+    """The driver and pool a daemon.json makes Docker use; loop-lvm when devicemapper has no pool."""
+    driver = config.get("storage-driver")
+    values = dict(split_storage_opt(entry) for entry in config.get("storage-opts") or []
+                  if split_storage_opt(entry))
+    pool = None
+    if values.get("dm.thinpooldev"):
+        pool = values["dm.thinpooldev"]
+        if pool.startswith("/dev/mapper/"):
+            pool = pool[len("/dev/mapper/"):]
+    elif values.get("dm.directlvm_device"):
+        pool = "docker-thinpool"  # the pool Docker itself builds on that device
+    return {"driver": driver, "pool": pool, "loop": driver == "devicemapper" and pool is None}
+
+
+def list_dir(path):
+    try:
+        return sorted(os.listdir(path))
+    except OSError:
+        return []
+
+
+class DockerStorageInfo(object):
+    def __init__(self, module):
+        self.module = module
+        self.runner = CommandRunner(module)
+
+    def unit_state(self, unit):
+        if not self.runner.has_bin("systemctl"):
+            return {"loaded": False, "active": False, "enabled": False}
+        argv = ["systemctl", "show"]
+        for prop in UNIT_PROPERTIES:
+            argv += ["-p", prop]
+        rc, out, err = self.runner.run(argv + [unit], check_rc=False)
+        return parse_unit_state(out, rc)
+
+    def read(self, config_path, service):
+        result = {"dockerd": None, "dockerd_version": None, "dockerd_version_text": None,
+                  "devicemapper_supported": None}
+        if self.runner.has_bin("dockerd"):
+            result["dockerd"] = self.runner.bin_path("dockerd")
+            rc, out, err = self.runner.run(["dockerd", "--version"], check_rc=False)
+            result["dockerd_version_text"] = (out or err).strip()
+            version = parse_dockerd_version(out) if rc == 0 else None
+            if version:
+                result["dockerd_version"] = "%d.%d" % version
+                result["devicemapper_supported"] = has_devicemapper(version)
+
+        result["service"] = self.unit_state(service + ".service")
+        result["socket"] = self.unit_state(service + ".socket")
+
+        config, result["daemon_json_error"] = None, None
+        if os.path.exists(config_path):
+            try:
+                with open(config_path) as handle:
+                    config = parse_daemon_json(handle.read(), config_path)
+            except (IOError, OSError) as exc:
+                result["daemon_json_error"] = str(exc)
+            except DaemonJsonError as exc:
+                result["daemon_json_error"] = str(exc)
+        result["daemon_json"] = config
+
+        info, info_error = None, None
+        if result["service"]["active"] and self.runner.has_bin("docker"):
+            rc, out, err = self.runner.run(["docker", "info", "--format", "{{json .}}"], check_rc=False)
+            info, info_error = parse_docker_info(out) if rc == 0 else (None, (err or out).strip())
+        result["info"], result["info_error"] = info, info_error
+
+        config = config or {}
+        data_root = (info or {}).get("root_dir") or config.get("data-root") or config.get("graph") \
+            or DEFAULT_DATA_ROOT
+        # What Docker runs on now: `docker info` when it is up, else what it would
+        # start with (daemon.json, or the one driver its data root already holds).
+        if info:
+            status = info["driver_status"]
+            current = {"source": "docker info", "driver": info["driver"],
+                       "pool": status.get("Pool Name"), "loop": "Data loop file" in status}
+        else:
+            current = storage_from_config(config)
+            current["source"] = "daemon.json"
+            if not current["driver"]:
+                found = [name for name in KNOWN_DRIVERS if list_dir(os.path.join(data_root, name))]
+                current["driver"] = found[0] if len(found) == 1 else None
+                current["loop"] = current["driver"] == "devicemapper"
+                current["source"] = "data root" if current["driver"] else "none"
+        result.update(current=current, data_root=data_root, data_root_entries=list_dir(data_root),
+                      data_root_is_mount=os.path.ismount(data_root),
+                      lvchange=self.runner.bin_path("lvchange") if self.runner.has_bin("lvchange") else None,
+                      commands=self.runner.commands)
+        return result

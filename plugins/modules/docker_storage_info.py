@@ -1,0 +1,198 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) container_storage.devicemapper contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+module: docker_storage_info
+short_description: Report which storage driver and pool a host's Docker uses
+version_added: 0.1.0
+description:
+  - Reads, without changing anything, what decides Docker's storage on a host in one call, the
+    version of C(dockerd) (Docker Engine 25 and newer have no devicemapper driver), the state of
+    the Docker service and socket, C(daemon.json), C(docker info) when Docker is running, and the
+    data root.
+  - RV(current) says what Docker runs on now (from C(docker info)), or, when it is stopped, what
+    it would start with (from C(daemon.json), or the one driver its data root already holds).
+  - The M(container_storage.devicemapper.devicemapper) role uses it to decide whether storage is
+    about to change, so that Docker is stopped only then.
+attributes:
+  check_mode:
+    description: Read-only; runs the same in check mode.
+    support: full
+  diff_mode:
+    description: Returns no diff.
+    support: none
+options:
+  path:
+    description: Path of Docker's daemon configuration file.
+    type: path
+    default: /etc/docker/daemon.json
+  service:
+    description: Name of Docker's systemd service, without C(.service); its C(.socket) is read too.
+    type: str
+    default: docker
+seealso:
+  - module: container_storage.devicemapper.docker_daemon_config
+  - module: container_storage.devicemapper.thinpool_info
+author:
+  - container_storage.devicemapper contributors (@container-storage)
+"""
+
+EXAMPLES = r"""
+- name: Read Docker's storage
+  container_storage.devicemapper.docker_storage_info:
+  register: docker_storage
+
+- name: Fail on hosts that still run loop-lvm
+  ansible.builtin.assert:
+    that: not docker_storage.current.loop
+    fail_msg: "{{ inventory_hostname }} runs devicemapper on loop files (testing only)"
+"""
+
+RETURN = r"""
+dockerd:
+  description: Path of C(dockerd), or null when it is not installed.
+  returned: always
+  type: str
+  sample: /usr/sbin/dockerd
+dockerd_version:
+  description: Major and minor version of C(dockerd), or null.
+  returned: always
+  type: str
+  sample: "20.10"
+dockerd_version_text:
+  description: What C(dockerd --version) printed.
+  returned: always
+  type: str
+  sample: Docker version 20.10.24+dfsg1, build 5d6db84
+devicemapper_supported:
+  description: Whether this C(dockerd) still has the devicemapper driver (false from Engine 25); null when unknown.
+  returned: always
+  type: bool
+service:
+  description: State of the Docker service.
+  returned: always
+  type: dict
+  contains:
+    loaded:
+      description: The unit exists.
+      type: bool
+      returned: always
+    active:
+      description: The unit is running.
+      type: bool
+      returned: always
+    enabled:
+      description: The unit starts at boot.
+      type: bool
+      returned: always
+socket:
+  description: State of the Docker socket unit, with the same keys as RV(service).
+  returned: always
+  type: dict
+daemon_json:
+  description: The parsed C(daemon.json), or null when it does not exist or cannot be read.
+  returned: always
+  type: dict
+daemon_json_error:
+  description: Why C(daemon.json) could not be read (for example invalid JSON, with line and column), or null.
+  returned: always
+  type: str
+info:
+  description: From C(docker info) when Docker runs, else null.
+  returned: always
+  type: dict
+  contains:
+    driver:
+      description: Storage driver.
+      type: str
+      returned: success
+    driver_status:
+      description: The driver's status lines, as a dict (C(Pool Name), C(Data loop file), ...).
+      type: dict
+      returned: success
+    root_dir:
+      description: Docker's data root.
+      type: str
+      returned: success
+    server_version:
+      description: Docker Engine's version.
+      type: str
+      returned: success
+info_error:
+  description: Why C(docker info) failed while the service is active, or null.
+  returned: always
+  type: str
+current:
+  description: What Docker runs on now, or would start with.
+  returned: always
+  type: dict
+  contains:
+    source:
+      description: Where this comes from, C(docker info), C(daemon.json), C(data root) or C(none).
+      type: str
+      returned: always
+    driver:
+      description: Storage driver, or null when nothing says.
+      type: str
+      returned: always
+    pool:
+      description: Device-mapper thin pool name, or null.
+      type: str
+      returned: always
+    loop:
+      description: Whether devicemapper runs on loop files (loop-lvm).
+      type: bool
+      returned: always
+data_root:
+  description: Docker's data root.
+  returned: always
+  type: str
+  sample: /var/lib/docker
+data_root_entries:
+  description: Names in the data root.
+  returned: always
+  type: list
+  elements: str
+data_root_is_mount:
+  description: Whether the data root is a mount point.
+  returned: always
+  type: bool
+lvchange:
+  description: Path of C(lvchange), or null when LVM is not installed.
+  returned: always
+  type: str
+commands:
+  description: The read-only commands run.
+  returned: always
+  type: list
+  elements: str
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.container_storage.devicemapper.plugins.module_utils._docker_storage import (
+    DockerStorageInfo,
+)
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            path=dict(type="path", default="/etc/docker/daemon.json"),
+            service=dict(type="str", default="docker"),
+        ),
+        supports_check_mode=True,
+    )
+    result = DockerStorageInfo(module).read(module.params["path"], module.params["service"])
+    module.exit_json(changed=False, **result)
+
+
+if __name__ == "__main__":
+    main()
