@@ -1,11 +1,14 @@
-"""The devicemapper role's interface stays in one piece: argument specs, defaults, README, probe."""
+"""The devicemapper role's interface stays in one piece: argument specs, defaults, README."""
 
-import importlib.util
 import os
 import re
 
 import pytest
 import yaml
+
+from ansible_collections.container_storage.devicemapper.plugins.module_utils._docker_storage import (
+    storage_from_config,
+)
 
 ROLE = os.path.join(os.path.dirname(__file__), "..", "..", "..", "roles", "devicemapper")
 
@@ -72,15 +75,6 @@ def test_readme_documents_every_variable_with_its_default():
             assert default == "`%s`" % value, name
 
 
-@pytest.fixture(scope="module")
-def probe():
-    path = os.path.join(ROLE, "files", "docker_storage_probe.py")
-    spec = importlib.util.spec_from_file_location("docker_storage_probe", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.mark.parametrize("driver, opts, expected", [
     ("devicemapper", ["dm.thinpooldev=/dev/mapper/docker-thinpool", "dm.use_deferred_removal=true"],
      {"driver": "devicemapper", "pool": "docker-thinpool", "loop": False}),
@@ -92,20 +86,10 @@ def probe():
     ("overlay2", None, {"driver": "overlay2", "pool": None, "loop": False}),
     (None, None, {"driver": None, "pool": None, "loop": False}),
 ])
-def test_probe_reads_what_daemon_json_makes_docker_use(probe, driver, opts, expected):
-    assert probe.storage_from_opts(driver, opts) == expected
-
-
-def test_probe_reads_daemon_json(probe, tmp_path):
-    missing = tmp_path / "missing.json"
-    assert probe.read_daemon_json(str(missing)) == (None, None)
-    empty = tmp_path / "empty.json"
-    empty.write_text("  \n")
-    assert probe.read_daemon_json(str(empty)) == ({}, None)
-    broken = tmp_path / "broken.json"
-    broken.write_text('{"storage-driver": ')
-    document, error = probe.read_daemon_json(str(broken))
-    assert document is None and "is not valid JSON" in error
-    good = tmp_path / "daemon.json"
-    good.write_text('{"data-root": "/srv/docker"}')
-    assert probe.read_daemon_json(str(good)) == ({"data-root": "/srv/docker"}, None)
+def test_what_daemon_json_makes_docker_use(driver, opts, expected):
+    config = {}
+    if driver:
+        config["storage-driver"] = driver
+    if opts:
+        config["storage-opts"] = opts
+    assert storage_from_config(config) == expected
