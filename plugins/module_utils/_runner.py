@@ -14,9 +14,10 @@ __metaclass__ = type
 
 import shlex
 
-# Tools live in /sbin on older distributions and are not always on PATH for
-# a non-login SSH session.
-SYSTEM_BIN_DIRS = ["/sbin", "/usr/sbin", "/usr/local/sbin"]
+# Tools live in /sbin on older distributions and are not always on PATH for a
+# non-login SSH session: AnsibleModule.get_bin_path searches PATH and then
+# /sbin, /usr/sbin and /usr/local/sbin, so the binary a shell would run wins
+# (a dockerd in /usr/local/bin, say) and the sbin tools are still found.
 
 # Every parser in this collection reads English, C-formatted output.
 C_LOCALE = {"LANG": "C", "LC_ALL": "C", "LANGUAGE": "C"}
@@ -60,15 +61,13 @@ class CommandRunner(object):
 
     def bin_path(self, name):
         if name not in self._bin_paths:
-            self._bin_paths[name] = self.module.get_bin_path(
-                name, required=True, opt_dirs=SYSTEM_BIN_DIRS
-            )
+            self._bin_paths[name] = self.module.get_bin_path(name, required=True)
         return self._bin_paths[name]
 
     def has_bin(self, name):
         if name in self._bin_paths:
             return True
-        path = self.module.get_bin_path(name, required=False, opt_dirs=SYSTEM_BIN_DIRS)
+        path = self.module.get_bin_path(name, required=False)
         if path:
             self._bin_paths[name] = path
         return bool(path)
