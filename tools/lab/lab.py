@@ -46,6 +46,9 @@ PACKAGES = [
 ]
 ROOT_SIZE = "3G"
 BOOT_TIMEOUT = int(os.environ.get("LAB_BOOT_TIMEOUT", "240"))
+# A console silent this long before SSH answers is a hung boot, not a slow one.
+BOOT_STALL_SECONDS = int(os.environ.get("LAB_BOOT_STALL_SECONDS", "60"))
+BOOT_ATTEMPTS = 3
 # A VM outlives no test run: qemu is started under `timeout`.
 VM_MAX_LIFETIME = os.environ.get("LAB_VM_MAX_LIFETIME", "4h")
 SSH_OPTIONS = [
@@ -235,9 +238,27 @@ def boot_failure(config):
     return next((marker for marker in BOOT_FAILURES if marker in text), None)
 
 
+class BootStalled(LabError):
+    pass
+
+
+def console_size(config):
+    try:
+        return os.path.getsize(config["console_log"])
+    except OSError:
+        return 0
+
+
 def wait_for_ssh(config, proc=None):
     deadline = time.time() + BOOT_TIMEOUT
+    last_size, last_growth = console_size(config), time.time()
     while time.time() < deadline:
+        size = console_size(config)
+        if size != last_size:
+            last_size, last_growth = size, time.time()
+        elif time.time() - last_growth > BOOT_STALL_SECONDS:
+            raise BootStalled("%s printed nothing on its console for %d s before SSH answered\n%s"
+                              % (config["name"], BOOT_STALL_SECONDS, console_tail(config, 15)))
         failure = boot_failure(config)
         if failure:
             raise LabError("%s failed to boot (%r on its console)\n%s"
@@ -252,6 +273,25 @@ def wait_for_ssh(config, proc=None):
         time.sleep(1)
     raise LabError("%s did not answer SSH within %d s\n%s" % (config["name"], BOOT_TIMEOUT,
                                                               console_tail(config)))
+
+
+def boot(config, attempts=BOOT_ATTEMPTS):
+    """Start qemu and wait for SSH; a boot that hangs early is powered off and started again.
+
+    Seen here under software emulation with the host loaded: now and then a
+    kernel stops printing a fraction of a second into boot and never goes on.
+    """
+    for attempt in range(1, attempts + 1):
+        proc = start_qemu(config)
+        try:
+            wait_for_ssh(config, proc)
+            return
+        except BootStalled as exc:
+            stop_qemu(config)
+            if attempt == attempts:
+                raise
+            log("%s; powering it off and booting again (attempt %d of %d)"
+                % (str(exc).splitlines()[0], attempt + 1, attempts))
 
 
 def up(name, disks=1, disk_size="10G", memory=1536, cpus=2):
@@ -279,9 +319,8 @@ def up(name, disks=1, disk_size="10G", memory=1536, cpus=2):
         "console_log": os.path.join(directory, "console.log"),
     }
     started = time.time()
-    proc = start_qemu(config)
     try:
-        wait_for_ssh(config, proc)
+        boot(config)
     except BaseException:
         down(name)
         raise
@@ -313,8 +352,7 @@ def cycle(name, hard=False):
     config = vm_config(name)
     stop_qemu(config, graceful_seconds=0 if hard else 60)
     started = time.time()
-    proc = start_qemu(config)
-    wait_for_ssh(config, proc)
+    boot(config)
     log("%s is back after %.1f s" % (name, time.time() - started))
     return config
 
