@@ -21,13 +21,8 @@ description:
     it would start with (from C(daemon.json), or the one driver its data root already holds).
   - The M(container_storage.devicemapper.devicemapper) role uses it to decide whether storage is
     about to change, so that Docker is stopped only then.
-attributes:
-  check_mode:
-    description: Read-only; runs the same in check mode.
-    support: full
-  diff_mode:
-    description: Returns no diff.
-    support: none
+extends_documentation_fragment:
+  - container_storage.devicemapper.attributes.info_module
 options:
   path:
     description: Path of Docker's daemon configuration file.

@@ -21,13 +21,7 @@ description:
   - Read-only; runs one C(pvs), C(vgs), C(lvs) and C(dmsetup status).
 extends_documentation_fragment:
   - container_storage.devicemapper.pool.info
-attributes:
-  check_mode:
-    description: Read-only; runs the same in check mode.
-    support: full
-  diff_mode:
-    description: Returns no diff.
-    support: none
+  - container_storage.devicemapper.attributes.info_module
 options:
   data_threshold:
     description: Flag a pool whose data use is at or above this percentage.
