@@ -154,8 +154,9 @@ class Dmsetup(object):
         return ["dmsetup", "table"] + (["--inactive"] if inactive else []) + [name]
 
     @staticmethod
-    def status(name):
-        return ["dmsetup", "status", name]
+    def status(name=None, target=None):
+        """One device's status, or (no name) every device's, optionally of one target type."""
+        return ["dmsetup", "status"] + (["--target", target] if target else []) + ([name] if name else [])
 
     @staticmethod
     def ls(target=None):

@@ -249,6 +249,14 @@ class Lvm(object):
         return argv + ["%s/%s" % (vg, name)]
 
     @staticmethod
+    def attach_profile(lv_path, profile):
+        return ["lvm", "lvchange", "--metadataprofile", profile, lv_path]
+
+    @staticmethod
+    def detach_profile(lv_path):
+        return ["lvm", "lvchange", "--detachprofile", lv_path]
+
+    @staticmethod
     def lvremove(vg, name):
         return ["lvm", "lvremove", "-y", "%s/%s" % (vg, name)]
 

@@ -21,6 +21,7 @@ import stat
 
 from ansible_collections.container_storage.devicemapper.plugins.module_utils._files import write_atomically
 from ansible_collections.container_storage.devicemapper.plugins.module_utils._lvm import (
+    Lvm,
     LvmReportError,
     read_report,
 )
@@ -331,8 +332,8 @@ def plan_attachments(name, lvs, attach_to, exclusive, state):
 
 
 def attachment_steps(name, attach, detach):
-    steps = [["lvm", "lvchange", "--detachprofile", path] for path in detach]
-    steps += [["lvm", "lvchange", "--metadataprofile", name, path] for path in attach]
+    steps = [Lvm.detach_profile(path) for path in detach]
+    steps += [Lvm.attach_profile(path, name) for path in attach]
     return steps
 
 

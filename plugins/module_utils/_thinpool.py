@@ -22,7 +22,7 @@ import os
 import re
 
 from ansible_collections.container_storage.devicemapper.plugins.module_utils._dm import (
-    dm_name, parse_thin_pool_status,
+    Dmsetup, dm_name, parse_thin_pool_status,
 )
 from ansible_collections.container_storage.devicemapper.plugins.module_utils._lvm import (
     Lvm, LvmReportError, LvmState,
@@ -146,7 +146,7 @@ class PoolSpec(object):
 
 def read_pool_statuses(runner):
     """``dmsetup status --target thin-pool`` for every pool, by dm name (one command)."""
-    rc, out, err = runner.run(["dmsetup", "status", "--target", "thin-pool"])
+    rc, out, err = runner.run(Dmsetup.status(target="thin-pool"))
     statuses = {}
     for line in out.splitlines():
         if ":" not in line:
