@@ -22,6 +22,14 @@ import shlex
 # Every parser in this collection reads English, C-formatted output.
 C_LOCALE = {"LANG": "C", "LC_ALL": "C", "LANGUAGE": "C"}
 
+# Every command runs under coreutils' timeout(1): a hung LVM or dmsetup call
+# must end the module with an error, never hang the play. After the timeout
+# timeout(1) sends TERM, and KILL after KILL_AFTER more seconds.
+DEFAULT_TIMEOUT = 300
+KILL_AFTER = 10
+# timeout(1) exits 124 when it stopped the command (137 when it had to KILL it).
+TIMEOUT_EXIT_CODES = (124, 137)
+
 
 class CommandError(Exception):
     """A command exited non-zero; carries what it printed."""
@@ -35,6 +43,15 @@ class CommandError(Exception):
         super(CommandError, self).__init__(
             "`%s` failed (rc=%s)%s" % (quote(argv), rc, (": " + detail) if detail else "")
         )
+
+
+class CommandTimeout(CommandError):
+    """A command ran longer than its timeout and was killed."""
+
+    def __init__(self, argv, seconds, out, err):
+        CommandError.__init__(self, argv, "timeout", out, err)
+        self.seconds = seconds
+        self.args = ("`%s` did not finish within %s s and was stopped" % (quote(argv), seconds),)
 
 
 class CheckModeViolation(Exception):
@@ -53,8 +70,9 @@ class CommandRunner(object):
     check-mode run would have run.
     """
 
-    def __init__(self, module):
+    def __init__(self, module, timeout=DEFAULT_TIMEOUT):
         self.module = module
+        self.timeout = timeout
         self.commands = []
         self.planned = []
         self._bin_paths = {}
@@ -72,21 +90,27 @@ class CommandRunner(object):
             self._bin_paths[name] = path
         return bool(path)
 
-    def run(self, argv, mutates=False, check_rc=True, data=None):
+    def run(self, argv, mutates=False, check_rc=True, data=None, timeout=None):
         """Run ``argv`` (a list, argv[0] a tool name); return (rc, out, err).
 
         A command with ``mutates=True`` changes the system: in check mode it
-        is recorded in ``planned`` and not run.
+        is recorded in ``planned`` and not run. A command that runs longer
+        than ``timeout`` seconds (the runner's default when None) is stopped
+        and raises ``CommandTimeout``, whatever ``check_rc`` says.
         """
         argv = [str(part) for part in argv]
         display = quote(argv)
         if mutates and self.module.check_mode:
             raise CheckModeViolation("refusing to run `%s` in check mode" % display)
-        full = [self.bin_path(argv[0])] + argv[1:]
+        seconds = self.timeout if timeout is None else timeout
+        full = [self.bin_path("timeout"), "-k", str(KILL_AFTER), str(seconds),
+                self.bin_path(argv[0])] + argv[1:]
         rc, out, err = self.module.run_command(
             full, environ_update=C_LOCALE, data=data, check_rc=False, binary_data=data is not None
         )
         self.commands.append(display)
+        if rc in TIMEOUT_EXIT_CODES:
+            raise CommandTimeout(argv, seconds, out, err)
         if rc != 0 and check_rc:
             raise CommandError(argv, rc, out, err)
         return rc, out, err

@@ -110,6 +110,7 @@ def run_case(module, case, tmp_path, monkeypatch):
 
     calls = expected_calls(case, tmp_path)
     seen = []
+    timeouts = []
     missing_bins = set(case.get("missing_bins") or [])
 
     def fake_get_bin_path(self, arg, required=False, opt_dirs=None):
@@ -121,6 +122,11 @@ def run_case(module, case, tmp_path, monkeypatch):
 
     def fake_run_command(self, args, check_rc=False, environ_update=None, data=None, **kwargs):
         argv = [os.path.basename(args[0])] + [str(a) for a in args[1:]]
+        # every command runs under timeout(1); the cases list the command itself
+        assert argv[:3] == ["timeout", "-k", "10"] and argv[3].isdigit(), (
+            "command run without a timeout: %r" % argv)
+        timeouts.append(int(argv[3]))
+        argv = [os.path.basename(argv[4])] + argv[5:]
         assert (environ_update or {}).get("LC_ALL") == "C", "command run outside the C locale"
         index = len(seen)
         seen.append(argv)
@@ -171,6 +177,9 @@ def run_case(module, case, tmp_path, monkeypatch):
     warnings = " | ".join(result.get("warnings") or [])
     for text in expect.get("warnings_contain") or []:
         assert text in warnings, "%r not in warnings %r" % (text, warnings)
+    if "timeouts" in expect:
+        assert timeouts == expect["timeouts"], "timeouts: expected %r, got %r" % (
+            expect["timeouts"], timeouts)
     for rel, content in (expect.get("files") or {}).items():
         path = tmp_path / rel
         if content is None:
