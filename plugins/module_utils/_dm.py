@@ -53,6 +53,21 @@ def parse_table(text):
     return [TableLine.parse(line) for line in text.splitlines() if line.strip()]
 
 
+# "<name>: <start> <length> <target> [args]"; a name may itself hold ':'
+# (Docker's loop-lvm pools are named "docker-8:1-1234-pool"), so the name is
+# everything before the last ": " that is followed by two numbers and a target.
+_STATUS_LINE = re.compile(r"\A(?P<name>.*): (?P<rest>\d+ \d+ [A-Za-z][\w-]*(?: .*)?)\Z")
+
+
+def split_status_line(line):
+    """``(name, "start length target args")`` of one line of `dmsetup status`/`table` with
+    every device; None for a line that is not one ("No devices found")."""
+    match = _STATUS_LINE.match(line.rstrip("\n"))
+    if not match:
+        return None
+    return match.group("name"), match.group("rest")
+
+
 def parse_thin_pool_status(line):
     """Parse a `dmsetup status` thin-pool line into a dict, or None if it is not one.
 
@@ -61,9 +76,8 @@ def parse_thin_pool_status(line):
     out_of_data_space; ``needs_check`` appears among the features. A pool in
     ``Fail`` state prints only that word after the target name.
     """
-    fields = line.split()
-    if fields and fields[0].endswith(":"):
-        fields = fields[1:]
+    named = split_status_line(line)
+    fields = (named[1] if named else line).split()
     if len(fields) < 4 or fields[2] != "thin-pool":
         return None
     rest = fields[3:]

@@ -22,7 +22,7 @@ import os
 import re
 
 from ansible_collections.container_storage.devicemapper.plugins.module_utils._dm import (
-    Dmsetup, dm_name, parse_thin_pool_status,
+    Dmsetup, dm_name, parse_thin_pool_status, split_status_line,
 )
 from ansible_collections.container_storage.devicemapper.plugins.module_utils._lvm import (
     Lvm, LvmReportError, LvmState,
@@ -149,9 +149,10 @@ def read_pool_statuses(runner):
     rc, out, err = runner.run(Dmsetup.status(target="thin-pool"))
     statuses = {}
     for line in out.splitlines():
-        if ":" not in line:
+        named = split_status_line(line)
+        if named is None:
             continue  # "No devices found"
-        name = line.split(":", 1)[0].strip()
+        name = named[0]
         try:
             parsed = parse_thin_pool_status(line)
         except ValueError:
