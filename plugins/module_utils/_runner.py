@@ -75,6 +75,8 @@ class CommandRunner(object):
         self.timeout = timeout
         self.commands = []
         self.planned = []
+        # mutating commands that completed: what a failure after them must report as done
+        self.applied = []
         self._bin_paths = {}
 
     def bin_path(self, name):
@@ -113,11 +115,26 @@ class CommandRunner(object):
             raise CommandTimeout(argv, seconds, out, err)
         if rc != 0 and check_rc:
             raise CommandError(argv, rc, out, err)
+        if mutates and rc == 0:
+            self.applied.append(display)
         return rc, out, err
 
     def plan(self, argv):
         """Record a mutating command that check mode would run."""
         self.planned.append(quote([str(part) for part in argv]))
+
+
+def failure_report(runner, msg):
+    """``(changed, msg)`` for a failure: true about what already ran.
+
+    After a mutating command completed, the run did change the host, so the
+    result is ``changed`` and the message lists what was done; "Nothing was
+    changed" is said only when it is true.
+    """
+    if not runner.applied:
+        return False, msg
+    msg = msg.replace(" Nothing was changed.", "").rstrip()
+    return True, "%s Done before this failure: %s." % (msg, "; ".join(runner.applied))
 
 
 def run_steps(runner, steps):

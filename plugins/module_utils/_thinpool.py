@@ -19,7 +19,6 @@ __metaclass__ = type
 
 import json
 import os
-import re
 
 from ansible_collections.container_storage.devicemapper.plugins.module_utils._dm import (
     Dmsetup, dm_name, parse_thin_pool_status, split_status_line,
@@ -27,8 +26,14 @@ from ansible_collections.container_storage.devicemapper.plugins.module_utils._dm
 from ansible_collections.container_storage.devicemapper.plugins.module_utils._lvm import (
     Lvm, LvmReportError, LvmState,
 )
+from ansible_collections.container_storage.devicemapper.plugins.module_utils._lock import (
+    LOCK_ARGUMENT_SPEC, locked,
+)
 from ansible_collections.container_storage.devicemapper.plugins.module_utils._runner import (
-    CommandError, CommandRunner, run_steps,
+    CommandError, CommandRunner, failure_report, run_steps,
+)
+from ansible_collections.container_storage.devicemapper.plugins.module_utils._validate import (
+    InputError, lvm_name, percent, refuse_empty,
 )
 from ansible_collections.container_storage.devicemapper.plugins.module_utils._sizes import (
     MIB, SizeError, human, lvm_arg, parse_size,
@@ -44,10 +49,6 @@ CHUNK_MIN = 64 * 1024
 CHUNK_MAX = 1024 * MIB
 PMSPARE = "lvol0_pmspare"
 
-_NAME = re.compile(r"^[A-Za-z0-9+_.][A-Za-z0-9+_.-]*$")
-_RESERVED_PARTS = ("_cdata", "_cmeta", "_corig", "_cpool", "_cvol", "_mimage", "_mlog", "_pmspare",
-                   "_rimage", "_rmeta", "_tdata", "_tmeta", "_vdata", "_vorigin", "_wcorig")
-
 POOL_ARGUMENT_SPEC = dict(
     vg=dict(type="str", required=True),
     name=dict(type="str", default="thinpool"),
@@ -61,9 +62,16 @@ POOL_ARGUMENT_SPEC = dict(
     monitor=dict(type="bool", default=True),
     activate=dict(type="bool", default=True),
     force=dict(type="bool", default=False),
+    convert_existing=dict(type="bool", default=False),
+    replace_existing=dict(type="bool", default=False),
     state=dict(type="str", default="present", choices=["present", "absent"]),
     remove_vg=dict(type="bool", default=False),
+    **LOCK_ARGUMENT_SPEC
 )
+
+# Options whose empty value must never fall back to a default: a template that
+# renders "" must not mean "the default pool" (state=absent would remove it).
+POOL_STRING_OPTIONS = ("vg", "name", "devices", "size", "metadata_size", "chunk_size", "discards")
 
 INFO_ARGUMENT_SPEC = dict(
     vg=dict(type="str"),
@@ -84,34 +92,34 @@ class PlanError(Exception):
 # ---------------------------------------------------------------- validation
 
 def validate_name(option, value):
-    if not value:
-        raise PlanError("%s: a name is required" % option)
-    if len(value) > 127:
-        raise PlanError("%s: %r is longer than LVM's 127 characters" % (option, value))
-    if "/" in value:
-        raise PlanError("%s: %r must not contain '/'" % (option, value))
-    if value.startswith("-"):
-        raise PlanError("%s: %r must not start with '-'" % (option, value))
-    if value in (".", "..") or not _NAME.match(value):
-        raise PlanError("%s: %r may only contain letters, digits and + _ . -" % (option, value))
-    if option == "name":
-        if value.startswith("snapshot") or value.startswith("pvmove"):
-            raise PlanError("name: %r: LVM reserves names starting with snapshot or pvmove" % value)
-        for part in _RESERVED_PARTS:
-            if part in value:
-                raise PlanError("name: %r: LVM reserves names containing %s" % (value, part))
+    """LVM's name rules, through the collection's one LVM name validator."""
+    try:
+        lvm_name(option, value, kind="vg" if option == "vg" else "lv")
+    except InputError as exc:
+        raise PlanError(str(exc))
+
+
+def _given(params, option, default):
+    value = params.get(option)
+    return default if value is None else value
 
 
 class PoolSpec(object):
     """The module's options, validated and parsed, before anything runs."""
 
     def __init__(self, params):
+        try:
+            refuse_empty(params, POOL_STRING_OPTIONS)
+        except InputError as exc:
+            raise PlanError(str(exc))
         self.vg = params["vg"]
-        self.name = params.get("name") or "thinpool"
+        self.name = params["name"] if params.get("name") is not None else "thinpool"
         validate_name("vg", self.vg)
         validate_name("name", self.name)
         self.state = params.get("state") or "present"
         self.force = bool(params.get("force"))
+        self.convert_existing = bool(params.get("convert_existing"))
+        self.replace_existing = bool(params.get("replace_existing"))
         self.remove_vg = bool(params.get("remove_vg"))
         self.zero = bool(params.get("zero"))
         self.discards = params.get("discards")
@@ -126,10 +134,10 @@ class PoolSpec(object):
                 self.devices.append(resolved)
         self.device_given = dict((os.path.realpath(d), d) for d in params.get("devices") or [])
         try:
-            self.size = parse_size(params.get("size") or "95%VG", default_unit="m", what="size")
-            self.metadata_size = parse_size(params.get("metadata_size") or "1%VG", default_unit="m",
-                                            what="metadata_size")
-            chunk = parse_size(params.get("chunk_size") or "512K", default_unit="k",
+            self.size = parse_size(_given(params, "size", "95%VG"), default_unit="m", what="size")
+            self.metadata_size = parse_size(_given(params, "metadata_size", "1%VG"),
+                                            default_unit="m", what="metadata_size")
+            chunk = parse_size(_given(params, "chunk_size", "512K"), default_unit="k",
                                allow_percent=False, what="chunk_size")
         except SizeError as exc:
             raise PlanError(str(exc))
@@ -239,23 +247,34 @@ class DeviceInfo(object):
         self.mountpoints = mountpoints or []
         self.holders = holders or []
         self.signatures = signatures or []
+        # partitions of the device (whole-disk wipefs would destroy what they hold)
+        self.partitions = []
+        self.partition_signatures = {}
+        self.reported = True
 
 
-def _walk_lsblk(node, mounts, holders, top=True):
+def _walk_lsblk(node, mounts, holders, partitions, top=True):
     for mount in (node.get("mountpoints") or []) + [node.get("mountpoint")]:
         if mount:
             mounts.append(mount)
-    if not top and node.get("type") != "part":
-        holders.append(node.get("name"))
+    if not top:
+        if node.get("type") == "part":
+            partitions.append(node.get("name"))
+        else:
+            holders.append(node.get("name"))
     for child in node.get("children") or []:
-        _walk_lsblk(child, mounts, holders, top=False)
+        _walk_lsblk(child, mounts, holders, partitions, top=False)
 
 
 def inspect_devices(runner, devices, with_signatures):
-    """Sizes, mounts and holders from one lsblk; signatures from one ``wipefs -n``.
+    """Sizes, mounts, holders and partitions from one lsblk; signatures from one ``wipefs -n``.
 
     A holder is anything stacked on the device other than its own partitions
-    (device-mapper, md); a mount anywhere below it counts.
+    (device-mapper, md); a mount anywhere below it counts. lsblk reorders and
+    de-duplicates its arguments, so its answer is matched to the devices by
+    path, never by position; a device it does not report is marked so and
+    refused by the planner. Partitions are probed with the device itself:
+    wiping a disk destroys whatever its partitions hold.
     """
     info = dict((device, DeviceInfo(device)) for device in devices)
     if not devices:
@@ -268,31 +287,58 @@ def inspect_devices(runner, devices, with_signatures):
         rc, out, err = runner.run(["lsblk", "--json", "-b", "-p", "-o", columns[:-1]] + list(devices),
                                   check_rc=False)
     if rc != 0:
-        raise PlanError("devices: %s" % (err.strip() or "lsblk failed (rc %d)" % rc))
+        raise PlanError("devices: %s. Nothing was changed." % (err.strip() or "lsblk failed (rc %d)" % rc))
     try:
         nodes = json.loads(out)["blockdevices"]
-    except (ValueError, KeyError):
+    except (ValueError, KeyError, TypeError):
         raise PlanError("devices: cannot read lsblk output: %r" % out[:200])
-    for device, node in zip(devices, nodes):
-        mounts, holders = [], []
-        _walk_lsblk(node, mounts, holders)
+    by_path = {}
+    for node in nodes if isinstance(nodes, list) else []:
+        if isinstance(node, dict) and node.get("name"):
+            by_path[os.path.realpath(node["name"])] = node
+    for device in devices:
+        node = by_path.get(device)
+        if node is None:
+            info[device].reported = False
+            continue
+        mounts, holders, partitions = [], [], []
+        _walk_lsblk(node, mounts, holders, partitions)
         info[device].size = int(node.get("size") or 0)
         info[device].mountpoints = mounts
         info[device].holders = holders
-    # a mounted or held device is refused whatever it carries: no need to look
-    with_signatures = [d for d in with_signatures if not (info[d].mountpoints or info[d].holders)]
-    if with_signatures:
-        rc, out, err = runner.run(["wipefs", "--json", "--no-act"] + list(with_signatures))
-        by_base = dict((os.path.basename(d), d) for d in with_signatures)
+        info[device].partitions = partitions
+    # a mounted, held or unreported device is refused whatever it carries: no need to look
+    probe = [d for d in with_signatures
+             if info[d].reported and not (info[d].mountpoints or info[d].holders)]
+    owner = {}
+    for device in probe:
+        owner[device] = (device, None)
+        for partition in info[device].partitions:
+            owner[partition] = (device, partition)
+    if probe:
+        targets = []
+        for device in probe:
+            targets.append(device)
+            targets.extend(info[device].partitions)
+        rc, out, err = runner.run(["wipefs", "--json", "--no-act"] + targets)
+        by_base = dict((os.path.basename(path), where) for path, where in owner.items())
         if out.strip():
             try:
                 signatures = json.loads(out).get("signatures") or []
-            except ValueError:
+            except (ValueError, AttributeError):
                 raise PlanError("devices: cannot read wipefs output: %r" % out[:200])
             for signature in signatures:
-                device = by_base.get(os.path.basename(signature.get("device") or ""))
-                if device:
-                    info[device].signatures.append(signature.get("type") or "unknown")
+                where = by_base.get(os.path.basename(signature.get("device") or ""))
+                if where is None:
+                    continue
+                device, partition = where
+                kind = signature.get("type") or "unknown"
+                if partition is None:
+                    info[device].signatures.append(kind)
+                else:
+                    found = info[device].partition_signatures.setdefault(partition, [])
+                    if kind not in found:
+                        found.append(kind)
     return info
 
 
@@ -333,6 +379,9 @@ def plan_devices(spec, state, info):
                             % (label, pv["vg_name"]))
             continue
         dev = info[device]
+        if not dev.reported:
+            refusals.append("%s is not reported by lsblk (not a block device?)" % label)
+            continue
         if dev.mountpoints:
             refusals.append("%s is mounted at %s (even force does not take it)"
                             % (label, ", ".join(dev.mountpoints)))
@@ -340,6 +389,21 @@ def plan_devices(spec, state, info):
         if dev.holders:
             refusals.append("%s is held by %s (even force does not take it)"
                             % (label, ", ".join(dev.holders)))
+            continue
+        used_partitions = []
+        for partition in dev.partitions:
+            part_pv = state.pv(partition)
+            if part_pv is not None:
+                used_partitions.append("%s is a PV%s" % (partition, (" of volume group %s" % part_pv["vg_name"])
+                                                         if part_pv.get("vg_name") else ""))
+            elif dev.partition_signatures.get(partition):
+                used_partitions.append("%s carries %s" % (partition,
+                                                          ", ".join(dev.partition_signatures[partition])))
+        if used_partitions:
+            # wipefs --all on the disk would take the partition table and with it whatever
+            # the partitions hold: never, not even with force
+            refusals.append("%s has partitions in use (%s); even force does not wipe it"
+                            % (label, "; ".join(used_partitions)))
             continue
         if pv is None:
             if "LVM2_member" in dev.signatures:
@@ -415,32 +479,37 @@ def plan_pool(spec, state, geometry, warnings):
     free = geometry.free_count
 
     if lv is not None and not lv.is_thin_pool:
-        if not spec.force:
+        # Converting or replacing an existing LV destroys what it holds: each has its own
+        # option, never force (force only wipes signatures on the listed devices).
+        wanted = "convert_existing" if meta_lv is not None else "replace_existing"
+        if not (spec.convert_existing if meta_lv is not None else spec.replace_existing):
+            what = ("convert the guide's half-done layout (%s with %smeta) into a thin pool"
+                    % (spec.name, spec.name)) if meta_lv is not None else (
+                        "remove it and make the pool in its place (its data is lost)")
             raise PlanError(
-                "name: %s/%s exists and is not a thin pool (%s); set force: true to convert the "
-                "guide's half-done layout (%s with %smeta) or to replace it. Nothing was changed."
-                % (spec.vg, spec.name, lv.segtype or lv.attr, spec.name, spec.name))
+                "name: %s/%s exists and is not a thin pool (%s); set %s: true to %s. Nothing "
+                "was changed." % (spec.vg, spec.name, lv.segtype or lv.attr, wanted, what))
         if lv.open or (meta_lv is not None and meta_lv.open):
-            raise PlanError("name: %s/%s is open (in use); not converting or replacing it, even "
-                            "with force" % (spec.vg, spec.name))
+            raise PlanError("name: %s/%s is open (in use); not converting or replacing it. Nothing "
+                            "was changed." % (spec.vg, spec.name))
         if meta_lv is not None:
             # the guide's data LV + <name>meta LV, left when lvconvert never ran
             spare = _spare_extents(state, spec, geometry, meta_lv.size // ext)
             if spare > free:
                 raise PlanError("size: converting %s/%s needs %s free for the metadata spare; "
-                                "volume group %s has %s"
+                                "volume group %s has %s. Nothing was changed."
                                 % (spec.vg, spec.name, human(spare * ext), spec.vg, human(free * ext)))
             steps.append(Lvm.lvconvert_thin_pool(spec.vg, spec.name, meta_lv.name,
                                                  lvm_arg(spec.chunk_size), spec.zero))
-            warnings.append("converted the existing %s/%s and %s/%s into a thin pool (force: true)"
-                            % (spec.vg, spec.name, spec.vg, meta_lv.name))
+            warnings.append("converted the existing %s/%s and %s/%s into a thin pool "
+                            "(convert_existing: true)" % (spec.vg, spec.name, spec.vg, meta_lv.name))
             free -= spare
             current = {"data": lv.size // ext, "meta": meta_lv.size // ext, "chunk": spec.chunk_size,
                        "zero": spec.zero, "discards": "passdown", "when_full": False,
                        "monitored": True, "active": True}
         else:
             steps.append(Lvm.lvremove(spec.vg, spec.name))
-            warnings.append("removed %s/%s, which was not a thin pool (force: true)"
+            warnings.append("removed %s/%s, which was not a thin pool (replace_existing: true)"
                             % (spec.vg, spec.name))
             free += lv.size // ext
             lv = None
@@ -567,22 +636,16 @@ def plan_absent(spec, state, warnings):
     removed = set()
     if lv is not None:
         if not lv.is_thin_pool:
-            if not spec.force:
-                raise PlanError("name: %s/%s is not a thin pool (%s); not removing it without "
-                                "force: true" % (spec.vg, spec.name, lv.segtype or lv.attr))
-            reasons = ["%s/%s is open" % (spec.vg, spec.name)] if lv.open else []
-        else:
-            reasons = in_use_reasons(state, spec.vg, spec.name)
-        if reasons and not spec.force:
-            raise PlanError("state=absent: %s; stop its users first or set force: true. Nothing "
-                            "was changed." % "; ".join(reasons))
+            raise PlanError("name: %s/%s is not a thin pool (%s); state=absent removes thin pools "
+                            "only. Nothing was changed." % (spec.vg, spec.name, lv.segtype or lv.attr))
+        reasons = in_use_reasons(state, spec.vg, spec.name)
+        if reasons:
+            # no option overrides this: removing an open pool pulls storage from under a user
+            raise PlanError("state=absent: %s; stop its users first. Nothing was changed."
+                            % "; ".join(reasons))
         steps.append(Lvm.lvremove(spec.vg, spec.name))
         removed.update([spec.name, spec.name + "_tdata", spec.name + "_tmeta"])
         removed.update(t.name for t in state.thin_volumes(spec.vg, spec.name))
-        meta_lv = state.lv(spec.vg, spec.name + "meta")
-        if not lv.is_thin_pool and meta_lv is not None:
-            steps.append(Lvm.lvremove(spec.vg, meta_lv.name))
-            removed.add(meta_lv.name)
     if spec.remove_vg and spec.vg in state.vgs:
         # hidden LVs (_tdata, _tmeta, the metadata spare) belong to the visible ones
         others = sorted(o.name for o in state.vg_lvs(spec.vg)
@@ -607,19 +670,27 @@ class ThinPoolModule(object):
         self.warnings = []
 
     def fail(self, msg, **extra):
-        self.module.fail_json(msg=msg, commands=self.runner.commands + self.runner.planned, **extra)
+        changed, msg = failure_report(self.runner, msg)
+        for warning in self.warnings:
+            self.module.warn(warning)
+        self.module.fail_json(msg=msg, changed=changed,
+                              commands=self.runner.commands + self.runner.planned, **extra)
 
     def run(self):
         try:
             spec = PoolSpec(self.module.params)
         except PlanError as exc:
             self.fail(str(exc))
+        lock = locked(self.module, "container_storage.devicemapper.thinpool %s/%s"
+                      % (spec.vg, spec.name))
         try:
             result = self._absent(spec) if spec.state == "absent" else self._present(spec)
         except PlanError as exc:
             self.fail(str(exc))
         except (CommandError, LvmReportError) as exc:
             self.fail(str(exc))
+        finally:
+            lock.release()
         for warning in self.warnings:
             self.module.warn(warning)
         result["commands"] = self.runner.commands + self.runner.planned
@@ -646,7 +717,6 @@ class ThinPoolModule(object):
         for device in foreign:
             info[device] = DeviceInfo(device)
         device_steps, added, warnings = plan_devices(spec, state, info)
-        self.warnings.extend(warnings)
 
         extent = vg.extent_size if vg else DEFAULT_EXTENT
         new_ext = sum(predicted_extents(info[d].size, extent) for d in added)
@@ -658,16 +728,27 @@ class ThinPoolModule(object):
         else:
             geometry = Geometry(extent, new_ext, new_ext, new_ext)
 
+        # The whole result is planned on the predicted geometry first: every refusal
+        # (no room, a chunk size that cannot change, an LV in the way) comes before
+        # the first pvcreate or wipefs, in check mode and for real alike.
+        pool_warnings = []
+        pool_steps, after = plan_pool(spec, state, geometry, pool_warnings)
+        self.warnings.extend(warnings)
+
         if device_steps and not self.module.check_mode:
             # Size the pool from what vgcreate/vgextend really made, not the prediction.
             run_steps(self.runner, device_steps)
             state = state.with_new_pvs_vgs(self.runner)
-            vg = state.vgs[spec.vg]
+            vg = state.vgs.get(spec.vg)
+            if vg is None:
+                raise PlanError("volume group %s is missing after `%s`" % (spec.vg, device_steps[-1][1]))
             pvs_ext = sum(int(row.get("pv_pe_count") or 0) for row in state.vg_pvs(spec.vg)
                           if os.path.realpath(row["pv_name"]) in spec.devices)
             geometry = Geometry.of_vg(vg, pvs_ext or vg.extent_count)
             device_steps = []
-        pool_steps, after = plan_pool(spec, state, geometry, self.warnings)
+            pool_warnings = []
+            pool_steps, after = plan_pool(spec, state, geometry, pool_warnings)
+        self.warnings.extend(pool_warnings)
         steps = device_steps + pool_steps
         changed = bool(steps) or bool(added)
         run_steps(self.runner, steps)
@@ -709,12 +790,15 @@ class ThinPoolInfo(object):
     def run(self):
         params = self.module.params
         try:
+            refuse_empty(params, ("vg", "name"))
             for option in ("vg", "name"):
-                if params.get(option):
+                if params.get(option) is not None:
                     validate_name(option, params[option])
+            for option in ("data_threshold", "metadata_threshold"):
+                params[option] = percent(option, params[option])
             state = LvmState.read(self.runner)
             statuses = read_pool_statuses(self.runner)
-        except PlanError as exc:
+        except (PlanError, InputError) as exc:
             self.module.fail_json(msg=str(exc), commands=self.runner.commands)
         except (CommandError, LvmReportError) as exc:
             self.module.fail_json(msg=str(exc), commands=self.runner.commands)
