@@ -169,7 +169,7 @@ def run_case(module, case, tmp_path, monkeypatch):
         len(calls), len(seen), [c["command"] for c in calls[len(seen):]])
     assert result["failed"] == expect.get("failed", False), "result: %r" % (result,)
     if "changed" in expect:
-        assert result.get("changed") == expect["changed"], "result: %r" % (result,)
+        assert result.get("changed", False) == expect["changed"], "result: %r" % (result,)
     if "result" in expect:
         assert_subset(expect["result"], result)
     for text in expect.get("msg_contains") or []:
