@@ -19,13 +19,20 @@ description:
     mode.
   - The pool is made in one C(lvcreate --type thin-pool) command. A run that was interrupted at
     any point is finished by the next run with the same arguments; the guide's half-done manual
-    layout (a data LV and a C(<name>meta) LV never converted) is converted with O(force=true).
+    layout (a data LV and a C(<name>meta) LV never converted) is converted with
+    O(convert_existing=true).
+  - The whole result is planned on the predicted volume group before the first command that
+    changes anything, so every refusal (no room, a chunk size that cannot change, an LV in the
+    way) leaves the devices untouched, in check mode and for real alike. When a command fails
+    after others changed the host, the result is C(changed) and the message lists what was done.
+  - An empty string for any name or size option is refused; it never falls back to the default.
   - One run reads LVM's state once (one C(pvs), C(vgs), C(lvs) and C(dmsetup status)); a run with
     nothing to change runs only those read-only commands.
   - Docker's devicemapper storage driver exists in Docker Engine 24 and older only; Engine 25
     removed it. The pool itself is plain LVM and also serves containerd's devmapper snapshotter.
 extends_documentation_fragment:
   - container_storage.devicemapper.pool
+  - container_storage.devicemapper.host_lock
 attributes:
   check_mode:
     description: Reports the commands it would run in RV(commands) and runs none that change anything.
@@ -103,18 +110,35 @@ options:
     default: true
   force:
     description:
-      - Wipe signatures on O(devices) (C(wipefs --all)) before C(pvcreate).
-      - Convert an existing LV named O(name) that is not a thin pool together with its
-        C(<name>meta) LV (the guide's manual steps, interrupted before C(lvconvert)) or, without a
-        C(<name>meta) LV, replace it.
-      - With O(state=absent), remove the pool even while it or a thin volume in it is open.
-      - Never takes a mounted device, a held device or a PV of another volume group.
+      - Wipe signatures on O(devices) (C(wipefs --all)) before C(pvcreate). That is all it does.
+      - Never takes a mounted device, a held device, a PV of another volume group, or a disk with a
+        partition that is a PV or carries a signature (wiping the disk would destroy what the
+        partition holds).
     type: bool
     default: false
+  convert_existing:
+    description:
+      - Convert an existing LV named O(name) that is not a thin pool, together with its
+        C(<name>meta) LV, into the pool (C(lvconvert -y --thinpool)): the guide's manual steps,
+        interrupted before C(lvconvert). The metadata LV's content is overwritten.
+      - Without it such a layout is refused and nothing is changed.
+    type: bool
+    default: false
+    version_added: 1.0.0
+  replace_existing:
+    description:
+      - Remove an existing LV named O(name) that is not a thin pool (and has no C(<name>meta) LV)
+        and make the pool in its place. Everything the LV holds is lost.
+      - Without it such an LV is refused and nothing is changed. An open LV is never replaced.
+    type: bool
+    default: false
+    version_added: 1.0.0
   state:
     description:
       - V(present) makes the pool as described; V(absent) removes the pool LV (and its thin
-        volumes), refusing while the pool or one of its thin volumes is open, unless O(force).
+        volumes, with everything they hold), refusing while the pool or one of its thin volumes
+        is open; no option overrides that. An LV of that name that is not a thin pool is never
+        removed by V(absent).
     type: str
     choices: [present, absent]
     default: present
@@ -171,6 +195,11 @@ EXAMPLES = r"""
     force: true
     error_when_full: true
     discards: passdown
+
+- name: Finish the guide's manual steps (data LV and thinpoolmeta LV made, never converted)
+  container_storage.devicemapper.thinpool:
+    vg: docker
+    convert_existing: true
 
 - name: Remove the pool, the VG and its PVs (Docker stopped first)
   container_storage.devicemapper.thinpool:

@@ -24,11 +24,11 @@ extends_documentation_fragment:
   - container_storage.devicemapper.attributes.info_module
 options:
   data_threshold:
-    description: Flag a pool whose data use is at or above this percentage.
+    description: Flag a pool whose data use is at or above this percentage (0 to 100; NaN and infinities are refused).
     type: float
     default: 80.0
   metadata_threshold:
-    description: Flag a pool whose metadata use is at or above this percentage.
+    description: Flag a pool whose metadata use is at or above this percentage (0 to 100; NaN and infinities are refused).
     type: float
     default: 80.0
 seealso:

@@ -48,3 +48,13 @@ def test_guide_vg_removed_and_its_pv_wiped_then_reused(host):
     assert [lv["lv_name"] for lv in killed if lv["lv_attr"][0] == "t"] == ["pool"]
     # no leftovers of the guide's layout
     assert "thinpoolmeta" not in host.check_output("lvs -a --noheadings -o lv_name")
+
+
+def test_partitioned_disk_survived_force_with_its_inner_vg(host):
+    """issue 10 item 1: force must not wipe a disk whose partition is a PV of another VG."""
+    assert host.run("vgs innervg").rc == 0
+    assert host.run("vgchange -q -ay innervg").rc == 0
+    try:
+        assert host.check_output("head -c 8 /dev/innervg/precious") == "keep-me"
+    finally:
+        host.run("vgchange -q -an innervg")
