@@ -18,12 +18,17 @@ __metaclass__ = type
 import copy
 import glob
 import json
+import math
 import os
 import re
 import shlex
 
 from ansible_collections.container_storage.devicemapper.plugins.module_utils._files import write_atomically
+from ansible_collections.container_storage.devicemapper.plugins.module_utils._lock import locked
 from ansible_collections.container_storage.devicemapper.plugins.module_utils._runner import CommandRunner
+from ansible_collections.container_storage.devicemapper.plugins.module_utils._validate import (
+    InputError, not_empty, refuse_empty,
+)
 
 DEFAULT_PATH = "/etc/docker/daemon.json"
 STORAGE_DRIVER_KEY = "storage-driver"
@@ -138,6 +143,22 @@ THINP_OPTIONS = PERCENT_BELOW_100 + PERCENT_UP_TO_100
 KNOWN_DM_OPTIONS = frozenset(
     SIZE_OPTIONS + BOOL_OPTIONS + FREE_TEXT_OPTIONS + THINP_OPTIONS
     + ("dm.fs", "dm.min_free_space", "dm.xfs_nospace_max_retries", "dm.libdm_log_level"))
+# What dockerd 24 does with an empty value of a free-text option: it takes it
+# without a word, and does something the user did not ask for.
+EMPTY_VALUE_EFFECTS = {
+    "dm.thinpooldev": "dockerd would silently fall back to loop-lvm (loop files under its data root); "
+                      "give the thin pool, e.g. /dev/mapper/docker-thinpool",
+    "dm.directlvm_device": "dockerd would not build a direct-lvm pool and silently fall back to loop-lvm; "
+                           "give the block device",
+    "dm.datadev": "dockerd would silently use a loop file for the data instead",
+    "dm.metadatadev": "dockerd would silently use a loop file for the metadata instead",
+    "dm.mkfsarg": "dockerd would pass an empty argument to mkfs",
+    "dm.mountopt": "dockerd would ignore it",
+}
+# Storage drivers any Docker Engine has had (Linux and Windows); dockerd refuses
+# any other name when it starts.
+KNOWN_STORAGE_DRIVERS = ("overlay2", "devicemapper", "btrfs", "zfs", "aufs", "overlay", "vfs",
+                         "fuse-overlayfs", "windowsfilter")
 # Options dockerd reads more than once (each entry adds to the last).
 REPEATABLE_OPTIONS = ("dm.mkfsarg", "dm.mountopt")
 DEPRECATED_OPTIONS = ("dm.datadev", "dm.metadatadev")
@@ -156,6 +177,11 @@ def _check_single_dm_option(key, value):
     if key not in KNOWN_DM_OPTIONS:
         return "%s is not a devicemapper option (Docker 24 fails with \"devmapper: Unknown option %s\")" % (
             key, key)
+    if key in EMPTY_VALUE_EFFECTS and not value:
+        return "%s has an empty value: %s" % (key, EMPTY_VALUE_EFFECTS[key])
+    if key == "dm.thinpooldev" and value.strip() == "/dev/mapper/":
+        # dockerd strips /dev/mapper/ and is left with an empty name
+        return "%s=%s names no pool: %s" % (key, value, EMPTY_VALUE_EFFECTS[key])
     if key in SIZE_OPTIONS and ram_in_bytes(value) is None:
         return "%s=%s is not a size (a number with an optional b, k, m, g, t or p suffix, e.g. 10G)" % (
             key, value)
@@ -256,11 +282,18 @@ def render_storage_opts(storage_opts):
         if isinstance(value, list) and folded not in REPEATABLE_OPTIONS:
             errors.append("storage_opts.%s: only %s may be given a list" % (key, ", ".join(REPEATABLE_OPTIONS)))
             continue
+        if isinstance(value, list) and not value:
+            errors.append("storage_opts.%s: the list of values is empty (leave the option out instead)" % key)
         for item in values:
             if item is None:
                 errors.append("storage_opts.%s has no value" % key)
             elif isinstance(item, (dict, list)):
                 errors.append("storage_opts.%s must be a string, number or boolean" % key)
+            elif isinstance(item, str) and not item.strip():
+                errors.append("storage_opts.%s: must not be empty (did a template render to an empty "
+                              "string?)" % key)
+            elif isinstance(item, float) and (math.isnan(item) or math.isinf(item)):
+                errors.append("storage_opts.%s: %s is not a finite number" % (key, item))
             elif isinstance(item, bool):
                 entries.append("%s=%s" % (key, "true" if item else "false"))
             else:
@@ -309,25 +342,180 @@ def validate_config_storage(config):
 # ---------------------------------------------------------------- daemon.json
 
 class DaemonJsonError(Exception):
-    pass
+    """daemon.json cannot be used as it is; the message names the file and the key or byte."""
+
+    def __init__(self, path, problem, key=None):
+        self.path = path
+        self.key = key
+        self.problem = problem
+        where = "%s: %s" % (path, json.dumps(key)) if key is not None else path
+        super(DaemonJsonError, self).__init__("%s %s; the file was left untouched" % (where, problem))
 
 
-def parse_daemon_json(text, path):
-    """The document in ``text``; an empty file is an empty document, as for dockerd."""
-    if not text.strip():
-        return {}
+def _json_kind(value):
+    """What a parsed JSON value is, in JSON's words, for messages."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "an array"
+    return "an object"
+
+
+def _cut(text, length=40):
+    return text if len(text) <= length else text[:length] + "..."
+
+
+def _shown(value):
+    return "%s (%s)" % (_cut(json.dumps(value, ensure_ascii=False), 80), _json_kind(value))
+
+
+def _check_string(path, key, value):
+    if not isinstance(value, str):
+        raise DaemonJsonError(path, "must be a string, not %s (dockerd refuses to start)" % _shown(value), key)
+
+
+def _check_directory(path, key, value):
+    _check_string(path, key, value)
+    if not value.strip():
+        raise DaemonJsonError(path, "is an empty string: Docker's data root cannot be told from it; "
+                              "give a directory or remove the key", key)
+
+
+def _check_storage_opts(path, key, value):
+    if not isinstance(value, list):
+        raise DaemonJsonError(path, "must be an array of \"key=value\" strings, not %s (dockerd refuses "
+                              "to start)" % _shown(value), key)
+    for index, entry in enumerate(value):
+        if not isinstance(entry, str):
+            raise DaemonJsonError(path, "entry %d must be a \"key=value\" string, not %s (dockerd refuses "
+                                  "to start)" % (index, _shown(entry)), key)
+
+
+def _check_features(path, key, value):
+    if not isinstance(value, dict):
+        raise DaemonJsonError(path, "must be an object of names to true or false, not %s (dockerd refuses "
+                              "to start)" % _shown(value), key)
+    for name, enabled in value.items():
+        if not isinstance(enabled, bool):
+            raise DaemonJsonError(path, "entry %s must be true or false, not %s (dockerd refuses to start)"
+                                  % (json.dumps(name), _shown(enabled)), key)
+
+
+# The daemon.json keys this collection reads or writes, with the check of the JSON
+# type dockerd decodes each into (a value of another type stops dockerd at start).
+DAEMON_JSON_KEY_CHECKS = (
+    (STORAGE_DRIVER_KEY, _check_string),
+    (STORAGE_OPTS_KEY, _check_storage_opts),
+    ("data-root", _check_directory),
+    ("graph", _check_directory),  # data-root's name before Docker 17.05
+    ("features", _check_features),
+)
+
+
+def _refuse_constant(path):
+    def refuse(name):
+        raise DaemonJsonError(path, "holds %s, which is not JSON (dockerd refuses to start with it)" % name)
+    return refuse
+
+
+def _finite_float(path):
+    def parse(text):
+        number = float(text)
+        if math.isinf(number):
+            raise DaemonJsonError(path, "holds the number %s, too large for a 64-bit float (dockerd refuses "
+                                  "to start with it)" % _cut(text))
+        return number
+    return parse
+
+
+def _int_within_float64(path):
+    def parse(text):
+        number = int(text)
+        if abs(number) > _FLOAT64_MAX:
+            raise DaemonJsonError(path, "holds the number %s, too large for a 64-bit float (dockerd "
+                                  "refuses to start with it)" % _cut(text))
+        return number
+    return parse
+
+
+_FLOAT64_MAX = 1.7976931348623157e308
+
+
+def _object_without_duplicates(path, refuse_duplicates):
+    def build(pairs):
+        document = {}
+        for key, value in pairs:
+            if key in document and refuse_duplicates:
+                raise DaemonJsonError(path, "appears twice in one object: dockerd uses the last one, and "
+                                      "rewriting the file would drop the first; remove one of them", key)
+            document[key] = value
+        return document
+    return build
+
+
+def parse_daemon_json(data, path, refuse_duplicates=True):
+    """The JSON object in ``data`` (the file's bytes) and its text, checked as described in
+    ``read_daemon_json``; an empty file is an empty object, as for dockerd."""
+    if not isinstance(data, bytes):
+        raise TypeError("parse_daemon_json takes the file's bytes, not %s" % type(data).__name__)
     try:
-        document = json.loads(text)
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise DaemonJsonError(path, "is not valid UTF-8: byte 0x%02x at byte offset %d (line %d, column %d): "
+                              "%s; Docker reads daemon.json as UTF-8, so fix or remove that byte" % (bytearray(data)[exc.start], exc.start, line, column, exc.reason))
+    if text.startswith(u"\ufeff"):
+        raise DaemonJsonError(path, "starts with a UTF-8 byte order mark (bytes EF BB BF), which is not "
+                              "JSON and which some dockerd versions refuse; remove those three bytes")
+    if not text.strip():
+        return {}, text
+    try:
+        document = json.loads(text, parse_constant=_refuse_constant(path), parse_float=_finite_float(path),
+                              parse_int=_int_within_float64(path),
+                              object_pairs_hook=_object_without_duplicates(path, refuse_duplicates))
     except ValueError as exc:
         line = getattr(exc, "lineno", None)
         column = getattr(exc, "colno", None)
         where = " at line %s, column %s" % (line, column) if line is not None else ""
-        raise DaemonJsonError("%s is not valid JSON%s: %s; the file was left untouched"
-                              % (path, where, getattr(exc, "msg", str(exc))))
+        raise DaemonJsonError(path, "is not valid JSON%s: %s" % (where, getattr(exc, "msg", str(exc))))
     if not isinstance(document, dict):
-        raise DaemonJsonError("%s does not hold a JSON object (found %s); the file was left untouched"
-                              % (path, type(document).__name__))
-    return document
+        raise DaemonJsonError(path, "does not hold a JSON object (found %s)" % _json_kind(document))
+    for key, check in DAEMON_JSON_KEY_CHECKS:
+        if key in document:
+            check(path, key, document[key])
+    return document, text
+
+
+def read_daemon_json(path, refuse_duplicates=True):
+    """Docker's daemon.json, read the one way every module of this collection reads it.
+
+    Returns ``(document, text)``, or ``(None, None)`` when there is no file.
+    The bytes are decoded as strict UTF-8 here, never through the locale (a
+    C locale on Python 3.6 would refuse any non-ASCII byte). Raises
+    ``DaemonJsonError``, naming the file and the key or byte, for a file that
+    is not a regular file or cannot be read, invalid UTF-8 (no byte is ever
+    replaced), a byte order mark, JSON that is not an object, NaN, Infinity,
+    a number too large for dockerd, a key twice in one object (unless
+    ``refuse_duplicates`` is false: then the last wins, as in dockerd), and a
+    key of ``DAEMON_JSON_KEY_CHECKS`` whose value dockerd could not decode.
+    """
+    if not os.path.lexists(path):
+        return None, None
+    if not os.path.isfile(path):
+        raise DaemonJsonError(path, "exists and is not a regular file (or is a link to nothing)")
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read()
+    except (IOError, OSError) as exc:
+        raise DaemonJsonError(path, "cannot be read: %s" % (exc.strerror or exc))
+    return parse_daemon_json(data, path, refuse_duplicates)
 
 
 def merge_storage(document, state, storage_driver=None, storage_opts=None):
@@ -362,7 +550,9 @@ def detect_indent(text):
 
 
 def render_daemon_json(document, indent=2):
-    return json.dumps(document, indent=indent, ensure_ascii=False, separators=(",", ": ")) + "\n"
+    # allow_nan=False: never write NaN or Infinity, which no JSON reader (dockerd included) accepts
+    return json.dumps(document, indent=indent, ensure_ascii=False, separators=(",", ": "),
+                      allow_nan=False) + "\n"
 
 
 # ---------------------------------------------------------------- dockerd flags
@@ -477,6 +667,7 @@ def read_unit_files(unit_dirs, unit_name=UNIT_NAME):
 
 
 def _read_text(path):
+    """Unit and environment files, searched for flags only: an undecodable byte cannot hide one."""
     with open(path, "rb") as handle:
         return handle.read().decode("utf-8", "replace")
 
@@ -526,8 +717,29 @@ def has_devicemapper(version):
 
 # ---------------------------------------------------------------- the module
 
+# Options whose empty string would fall back to a default: a template that rendered
+# empty must fail, never mean "the default file" or "no driver".
+NON_EMPTY_OPTIONS = ("path", "storage_driver", "systemd_unit_dirs", "env_files")
+_DRIVER_NAME = re.compile(r"\A[a-z0-9][a-z0-9_.-]*\Z")
+
+
+def check_daemon_config_params(params):
+    """Refuse unusable options before anything is read: raises InputError naming the option."""
+    driver = params.get("storage_driver")
+    not_empty("storage_driver", driver, "a driver name, or state=absent to remove the storage settings,")
+    refuse_empty(params, NON_EMPTY_OPTIONS)
+    if driver is not None and params.get("state", "present") == "present":
+        if not _DRIVER_NAME.match(driver) or driver not in KNOWN_STORAGE_DRIVERS:
+            raise InputError("storage_driver: %r is not a Docker storage driver (dockerd refuses to start "
+                             "with it); use one of %s" % (driver, ", ".join(KNOWN_STORAGE_DRIVERS)))
+
+
 class DaemonConfigManager(object):
-    """Reads daemon.json once, plans the storage keys, checks everything, then writes once."""
+    """Reads daemon.json once, plans the storage keys, checks everything, then writes once.
+
+    The host lock is held from the read to the write, so a second run cannot
+    read the file in between and lose this run's edit (or this run lose its).
+    """
 
     def __init__(self, module):
         self.module = module
@@ -537,31 +749,42 @@ class DaemonConfigManager(object):
         self.conflicts = []
 
     def fail(self, msg, **extra):
+        extra.setdefault("changed", False)
         self.module.fail_json(msg=msg, path=self.path, commands=self.runner.commands,
                               conflicts=self.conflicts, **extra)
 
     def run(self):
         params = self.params
         present = params["state"] == "present"
-        storage_driver = params["storage_driver"] if present else None
-        storage_opts = None
         if not present and (params["storage_driver"] is not None or params["storage_opts"] is not None):
             self.module.warn("storage_driver and storage_opts are ignored with state=absent")
-        if storage_driver is not None and not storage_driver.strip():
-            self.fail("storage_driver must not be empty; use state=absent to remove the storage settings")
+        try:
+            check_daemon_config_params(params)
+        except InputError as exc:
+            self.fail(str(exc))
+        storage_driver = params["storage_driver"] if present else None
+        storage_opts = None
         if present and params["storage_opts"] is not None:
             storage_opts, errors = render_storage_opts(params["storage_opts"])
             if errors:
                 self.fail("; ".join(errors))
 
-        exists = os.path.lexists(self.path)
-        if exists and not os.path.isfile(self.path):
-            self.fail("%s exists and is not a regular file" % self.path)
-        text = _read_text(self.path) if exists else ""
+        lock = locked(self.module, "docker_daemon_config on %s" % self.path)
         try:
-            before = parse_daemon_json(text, self.path)
+            self.plan_and_write(storage_driver, storage_opts)
+        finally:
+            lock.release()
+
+    def plan_and_write(self, storage_driver, storage_opts):
+        params = self.params
+        present = params["state"] == "present"
+        try:
+            before, text = read_daemon_json(self.path)
         except DaemonJsonError as exc:
             self.fail(str(exc))
+        exists = before is not None
+        if not exists:
+            before, text = {}, ""
         after = merge_storage(before, params["state"], storage_driver, storage_opts)
 
         if present:
@@ -586,7 +809,7 @@ class DaemonConfigManager(object):
         if changed and not self.module.check_mode:
             if params["backup"] and exists:
                 backup_file = self.module.backup_local(self.path)
-            self.write(new_text, exists)
+            self.write(new_text)
 
         result = dict(changed=changed, config=after, backup_file=backup_file, path=self.path,
                       dockerd_version=version, conflicts=self.conflicts, commands=self.runner.commands)
@@ -622,6 +845,9 @@ class DaemonConfigManager(object):
                 return split_systemctl_cat(out)
         return read_unit_files(unit_dirs or DEFAULT_UNIT_DIRS)
 
-    def write(self, text, existed):
+    def write(self, text):
         """An existing file keeps owner, mode and SELinux context; a new one is root's, 0644."""
-        write_atomically(self.path, text, module=self.module)
+        try:
+            write_atomically(self.path, text, module=self.module)
+        except (IOError, OSError) as exc:
+            self.fail("could not write %s: %s; the file was not changed" % (self.path, exc))

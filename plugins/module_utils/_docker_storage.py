@@ -14,16 +14,34 @@ __metaclass__ = type
 
 import json
 import os
+import re
 
 from ansible_collections.container_storage.devicemapper.plugins.module_utils._docker import (
-    DaemonJsonError, has_devicemapper, parse_daemon_json, parse_dockerd_version, split_storage_opt,
+    KNOWN_STORAGE_DRIVERS, has_devicemapper, parse_dockerd_version, read_daemon_json,
+    split_storage_opt,
 )
 from ansible_collections.container_storage.devicemapper.plugins.module_utils._runner import CommandRunner
+from ansible_collections.container_storage.devicemapper.plugins.module_utils._validate import (
+    InputError, refuse_empty,
+)
 
 DEFAULT_DATA_ROOT = "/var/lib/docker"
-# Graph drivers Docker finds in its data root when daemon.json names none.
-KNOWN_DRIVERS = ["overlay2", "devicemapper", "btrfs", "zfs", "aufs", "overlay", "vfs", "fuse-overlayfs"]
 UNIT_PROPERTIES = ["LoadState", "ActiveState", "UnitFileState"]
+# A systemd unit name without its type suffix (systemd.unit(5)): no '/', no space,
+# and no leading '-' that systemctl would read as an option.
+_UNIT_NAME = re.compile(r"\A[A-Za-z0-9_.:\\@][A-Za-z0-9_.:\\@-]*\Z")
+
+
+def check_info_params(params):
+    """Refuse unusable options before anything runs: raises InputError naming the option."""
+    refuse_empty(params, ("path", "service"))
+    service = params["service"]
+    if service.endswith((".service", ".socket")):
+        raise InputError("service: give the name without its suffix (%r, not %r): the module reads "
+                         "both <name>.service and <name>.socket" % (service.rsplit(".", 1)[0], service))
+    if not _UNIT_NAME.match(service) or len(service) > 200:
+        raise InputError("service: %r is not a systemd unit name: only letters, digits and _ . : @ \\ - "
+                         "are accepted, and it must not start with '-'" % (service,))
 
 
 def parse_unit_state(out, rc=0):
@@ -91,6 +109,14 @@ class DockerStorageInfo(object):
         return parse_unit_state(out, rc)
 
     def read(self, config_path, service):
+        """Everything the RETURN documents; DaemonJsonError when daemon.json cannot be used.
+
+        daemon.json is read first, so a file that cannot be used fails the
+        module before any command runs: what Docker would start with (and its
+        data root, which the devicemapper role moves aside) cannot be told
+        from it, and a guess would be a false report.
+        """
+        config, _text = read_daemon_json(config_path, refuse_duplicates=False)
         result = {"dockerd": None, "dockerd_version": None, "dockerd_version_text": None,
                   "devicemapper_supported": None}
         if self.runner.has_bin("dockerd"):
@@ -105,15 +131,6 @@ class DockerStorageInfo(object):
         result["service"] = self.unit_state(service + ".service")
         result["socket"] = self.unit_state(service + ".socket")
 
-        config, result["daemon_json_error"] = None, None
-        if os.path.exists(config_path):
-            try:
-                with open(config_path) as handle:
-                    config = parse_daemon_json(handle.read(), config_path)
-            except (IOError, OSError) as exc:
-                result["daemon_json_error"] = str(exc)
-            except DaemonJsonError as exc:
-                result["daemon_json_error"] = str(exc)
         result["daemon_json"] = config
 
         info, info_error = None, None
@@ -135,7 +152,7 @@ class DockerStorageInfo(object):
             current = storage_from_config(config)
             current["source"] = "daemon.json"
             if not current["driver"]:
-                found = [name for name in KNOWN_DRIVERS if list_dir(os.path.join(data_root, name))]
+                found = [name for name in KNOWN_STORAGE_DRIVERS if list_dir(os.path.join(data_root, name))]
                 current["driver"] = found[0] if len(found) == 1 else None
                 current["loop"] = current["driver"] == "devicemapper"
                 current["source"] = "data root" if current["driver"] else "none"

@@ -24,8 +24,10 @@ def write_atomically(path, content, mode=None, root_owned=False, module=None, di
 
     A reader sees the old file or the new one, never half of one. A symlink
     is written through and stays a link. With ``mode=None`` an existing
-    file keeps its mode and owner; a new file gets 0644 and, when run as
-    root, root ownership. ``root_owned`` hands an existing file to root too.
+    file keeps its mode; an existing file always keeps its owner and group,
+    and when they cannot be kept (not root) OSError is raised before the old
+    file is replaced. A new file gets 0644 and, when run as root, root
+    ownership. ``root_owned`` hands an existing file to root instead.
     With ``module``, an existing file's SELinux context is kept.
     """
     target = os.path.realpath(path)
@@ -45,14 +47,14 @@ def write_atomically(path, content, mode=None, root_owned=False, module=None, di
             stream.flush()
             if mode is None and existing is not None:
                 os.fchmod(stream.fileno(), stat.S_IMODE(existing.st_mode))
-                owner = (existing.st_uid, existing.st_gid)
             else:
                 os.fchmod(stream.fileno(), NEW_FILE_MODE if mode is None else mode)
-                owner = (0, 0) if (root_owned or existing is None) else None
-            if root_owned and existing is not None:
-                owner = (0, 0)
-            if owner is not None and os.geteuid() == 0:
-                os.fchown(stream.fileno(), owner[0], owner[1])
+            if root_owned or existing is None:
+                # root's file when run as root; a user's new file stays theirs
+                if os.geteuid() == 0:
+                    os.fchown(stream.fileno(), 0, 0)
+            else:
+                _keep_owner(stream.fileno(), existing, target)
             os.fsync(stream.fileno())
         os.rename(temporary, target)
     except Exception:
@@ -61,3 +63,15 @@ def write_atomically(path, content, mode=None, root_owned=False, module=None, di
         raise
     if context is not None:
         module.set_context_if_different(target, context, False)
+
+
+def _keep_owner(fd, existing, target):
+    """Give the new file the old one's owner and group, or fail before it replaces anything."""
+    current = os.fstat(fd)
+    if (current.st_uid, current.st_gid) == (existing.st_uid, existing.st_gid):
+        return
+    try:
+        os.fchown(fd, existing.st_uid, existing.st_gid)
+    except OSError as exc:
+        raise OSError(exc.errno, "cannot give the new %s the owner %d:%d of the old one (%s); run as root "
+                      "or as that owner" % (target, existing.st_uid, existing.st_gid, exc.strerror))

@@ -181,22 +181,22 @@ from ansible_collections.container_storage.devicemapper.plugins.module_utils._do
     DEFAULT_PATH,
     DaemonConfigManager,
 )
+from ansible_collections.container_storage.devicemapper.plugins.module_utils._lock import LOCK_ARGUMENT_SPEC
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=dict(
-            path=dict(type="path", default=DEFAULT_PATH),
-            state=dict(type="str", default="present", choices=["present", "absent"]),
-            storage_driver=dict(type="str"),
-            storage_opts=dict(type="dict"),
-            backup=dict(type="bool", default=False),
-            check_conflicts=dict(type="bool", default=True),
-            systemd_unit_dirs=dict(type="list", elements="path"),
-            env_files=dict(type="list", elements="path", default=list(DEFAULT_ENV_FILES)),
-        ),
-        supports_check_mode=True,
+    argument_spec = dict(LOCK_ARGUMENT_SPEC)
+    argument_spec.update(
+        path=dict(type="path", default=DEFAULT_PATH),
+        state=dict(type="str", default="present", choices=["present", "absent"]),
+        storage_driver=dict(type="str"),
+        storage_opts=dict(type="dict"),
+        backup=dict(type="bool", default=False),
+        check_conflicts=dict(type="bool", default=True),
+        systemd_unit_dirs=dict(type="list", elements="path"),
+        env_files=dict(type="list", elements="path", default=list(DEFAULT_ENV_FILES)),
     )
+    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     DaemonConfigManager(module).run()
 
 

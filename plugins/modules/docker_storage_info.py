@@ -172,20 +172,33 @@ commands:
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.container_storage.devicemapper.plugins.module_utils._docker import (
+    DEFAULT_PATH,
+    DaemonJsonError,
+)
 from ansible_collections.container_storage.devicemapper.plugins.module_utils._docker_storage import (
     DockerStorageInfo,
+    check_info_params,
 )
+from ansible_collections.container_storage.devicemapper.plugins.module_utils._validate import InputError
 
 
 def main():
     module = AnsibleModule(
         argument_spec=dict(
-            path=dict(type="path", default="/etc/docker/daemon.json"),
+            path=dict(type="path", default=DEFAULT_PATH),
             service=dict(type="str", default="docker"),
         ),
         supports_check_mode=True,
     )
-    result = DockerStorageInfo(module).read(module.params["path"], module.params["service"])
+    try:
+        check_info_params(module.params)
+    except InputError as exc:
+        module.fail_json(msg=str(exc), changed=False)
+    try:
+        result = DockerStorageInfo(module).read(module.params["path"], module.params["service"])
+    except DaemonJsonError as exc:
+        module.fail_json(msg=str(exc), changed=False, path=exc.path, daemon_json_error=str(exc))
     module.exit_json(changed=False, **result)
 
 

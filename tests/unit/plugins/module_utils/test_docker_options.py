@@ -294,7 +294,7 @@ def test_merge_keeps_order_and_does_not_touch_the_input():
 
 def test_parse_error_has_line_and_column():
     with pytest.raises(DaemonJsonError) as caught:
-        parse_daemon_json('{\n  "debug": true\n  "x": 1\n}', "/etc/docker/daemon.json")
+        parse_daemon_json(b'{\n  "debug": true\n  "x": 1\n}', "/etc/docker/daemon.json")
     assert "line 3, column 3" in str(caught.value)
 
 

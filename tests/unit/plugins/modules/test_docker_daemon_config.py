@@ -6,7 +6,10 @@ import stat
 
 import pytest
 
-from case_runner import load_cases, load_fixture, run_case
+from case_runner import load_cases, load_fixture
+from docker_case_files import run_docker_case as run_case
+
+from ansible_collections.container_storage.devicemapper.plugins.module_utils._lock import LOCK_NAME, HostLock
 
 from ansible_collections.container_storage.devicemapper.plugins.module_utils import _docker
 from ansible_collections.container_storage.devicemapper.plugins.modules import docker_daemon_config
@@ -74,7 +77,7 @@ def test_no_backup_when_nothing_changes(tmp_path, monkeypatch):
     case = _case(expect={"changed": False, "result": {"backup_file": None}})
     case["input"]["backup"] = True
     run_case(docker_daemon_config, case, tmp_path, monkeypatch)
-    assert os.listdir(str(tmp_path)) == ["daemon.json"]
+    assert sorted(os.listdir(str(tmp_path))) == [LOCK_NAME, "daemon.json"]
 
 
 def test_no_backup_in_check_mode(tmp_path, monkeypatch):
@@ -83,7 +86,7 @@ def test_no_backup_in_check_mode(tmp_path, monkeypatch):
     case = _case(check_mode=True)
     case["input"]["backup"] = True
     run_case(docker_daemon_config, case, tmp_path, monkeypatch)
-    assert os.listdir(str(tmp_path)) == ["daemon.json"]
+    assert sorted(os.listdir(str(tmp_path))) == [LOCK_NAME, "daemon.json"]
     assert path.read_text() == '{"storage-driver": "overlay2"}'
 
 
@@ -118,3 +121,80 @@ def test_dockerd_without_devicemapper_only_warns_otherwise(tmp_path, monkeypatch
 
 def test_recorded_dockerd_version_parses():
     assert _docker.parse_dockerd_version(load_fixture("docker_daemon_config/dockerd_version")["out"]) == (20, 10)
+
+
+def test_existing_file_keeps_mode_0600_and_a_non_root_owner(tmp_path, monkeypatch):
+    if os.geteuid() != 0:
+        pytest.skip("needs root to give the file another owner")
+    path = tmp_path / "daemon.json"
+    path.write_text('{"log-level": "warn"}\n')
+    os.chmod(str(path), 0o600)
+    os.chown(str(path), 1234, 2345)
+    inode = os.stat(str(path)).st_ino
+    run_case(docker_daemon_config, _case(), tmp_path, monkeypatch)
+    info = os.stat(str(path))
+    assert info.st_ino != inode, "the file was not replaced atomically"
+    assert (stat.S_IMODE(info.st_mode), info.st_uid, info.st_gid) == (0o600, 1234, 2345)
+    assert json.loads(path.read_text())["storage-driver"] == "devicemapper"
+
+
+def test_write_that_cannot_keep_the_owner_fails_and_changes_nothing(tmp_path, monkeypatch):
+    if os.geteuid() != 0:
+        pytest.skip("needs root to give the file another owner")
+    path = tmp_path / "daemon.json"
+    path.write_text('{"log-level": "warn"}\n')
+    os.chown(str(path), 1234, 2345)
+
+    def refuse_chown(fd, uid, gid):  # what a non-root run gets
+        raise OSError(1, "Operation not permitted")
+
+    monkeypatch.setattr(os, "fchown", refuse_chown)
+    case = _case(expect={"failed": True, "msg_contains": ["could not write", "owner 1234:2345",
+                                                          "was not changed"]})
+    run_case(docker_daemon_config, case, tmp_path, monkeypatch)
+    assert path.read_text() == '{"log-level": "warn"}\n'
+    assert not [name for name in os.listdir(str(tmp_path)) if name.endswith(".tmp")]
+
+
+def test_a_held_host_lock_fails_the_module_naming_the_holder(tmp_path, monkeypatch):
+    path = tmp_path / "daemon.json"
+    path.write_bytes(b'{"log-level": "warn"}\n')
+    case = _case(run_command=[],
+                 expect={"failed": True, "changed": False,
+                         "msg_contains": ["another run holds the host lock", "thinpool on vg docker",
+                                          "lock_timeout=0"]})
+    case["input"]["lock_timeout"] = 0
+    with HostLock("thinpool on vg docker", timeout=0):
+        run_case(docker_daemon_config, case, tmp_path, monkeypatch)
+    assert path.read_bytes() == b'{"log-level": "warn"}\n'
+
+
+def test_the_lock_is_held_from_the_read_to_the_write(tmp_path, monkeypatch):
+    """A second run waiting on the lock cannot read the file between this run's read and write."""
+    from ansible_collections.container_storage.devicemapper.plugins.module_utils import _docker
+    seen = []
+    real_read, real_write = _docker.read_daemon_json, _docker.write_atomically
+
+    def holding(name):
+        probe = HostLock("probe", timeout=0)
+        try:
+            probe.acquire()
+        except Exception:
+            seen.append((name, "locked"))
+        else:
+            probe.release()
+            seen.append((name, "free"))
+
+    def read(*args, **kwargs):
+        holding("read")
+        return real_read(*args, **kwargs)
+
+    def write(*args, **kwargs):
+        holding("write")
+        return real_write(*args, **kwargs)
+
+    monkeypatch.setattr(_docker, "read_daemon_json", read)
+    monkeypatch.setattr(_docker, "write_atomically", write)
+    run_case(docker_daemon_config, _case(), tmp_path, monkeypatch)
+    holding("after")
+    assert seen == [("read", "locked"), ("write", "locked"), ("after", "free")]
