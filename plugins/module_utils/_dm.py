@@ -26,6 +26,35 @@ def dm_path(vg, lv):
     return "/dev/mapper/" + dm_name(vg, lv)
 
 
+LVM_UUID_PREFIX = "LVM-"
+
+
+def is_lvm_uuid(uuid):
+    """True for the device-mapper UUID of a device LVM made (``LVM-<vg uuid><lv uuid>[-layer]``)."""
+    return (uuid or "").startswith(LVM_UUID_PREFIX)
+
+
+def split_dm_name(name):
+    """``(vg, lv, layer)`` of a name made by ``dm_name`` (``layer`` is "" or e.g. ``tpool``);
+    None when ``name`` is not in that form. The inverse of ``dm_name``: "--" is one '-'."""
+    parts, current, index = [], [], 0
+    while index < len(name):
+        if name[index] != "-":
+            current.append(name[index])
+            index += 1
+        elif name[index + 1:index + 2] == "-":
+            current.append("-")
+            index += 2
+        else:
+            parts.append("".join(current))
+            current = []
+            index += 1
+    parts.append("".join(current))
+    if len(parts) not in (2, 3) or not all(parts):
+        return None
+    return parts[0], parts[1], parts[2] if len(parts) == 3 else ""
+
+
 class TableLine(object):
     """One line of `dmsetup table`: start and length in 512-byte sectors."""
 

@@ -25,15 +25,28 @@ from ansible_collections.container_storage.devicemapper.plugins.module_utils._dm
     Dmsetup,
     TableLine,
     is_device_ref,
+    is_lvm_uuid,
     parse_info,
     parse_table,
     render_table,
+    split_dm_name,
 )
 from ansible_collections.container_storage.devicemapper.plugins.module_utils._runner import (
     CommandError,
+    CommandTimeout,
 )
 
 GROWABLE_TARGETS = ("thin-pool", "linear")
+
+# Seconds each mutating step may run before timeout(1) stops it. A suspend
+# waits for the I/O in flight (and, without noflush, flushes what is queued),
+# so it gets its own, configurable limit (the module's suspend_timeout); the
+# others only swap kernel tables and return at once when the kernel is well.
+SUSPEND_TIMEOUT = 120
+RELOAD_TIMEOUT = 60
+RESUME_TIMEOUT = 60
+CLEAR_TIMEOUT = 60
+LOOP_REFRESH_TIMEOUT = 60
 
 
 class ReloadError(Exception):
@@ -65,19 +78,44 @@ class DeviceState(object):
 
 
 def read_device(runner, name):
-    rc, out, err = runner.run(Dmsetup.info(name), check_rc=False)
+    """The device's info and live table; a ReloadError for anything else dmsetup says."""
+    try:
+        rc, out, err = runner.run(Dmsetup.info(name), check_rc=False)
+    except CommandError as exc:  # a timeout
+        raise ReloadError("cannot read device-mapper device %r: %s" % (name, exc))
     if rc != 0:
         if "does not exist" in (err + out):
             raise ReloadError(
                 "device-mapper device %r does not exist (`dmsetup ls` lists the devices; "
                 "`name` is the name it shows, e.g. docker-8:1-123141-pool)" % name)
         raise ReloadError("`dmsetup info %s` failed: %s" % (name, (err or out).strip()))
-    info = parse_info(out)
+    info = parse_device_info(out, name)
     try:
         out = runner.run(Dmsetup.table(name))[1]
     except CommandError as exc:
         raise ReloadError("cannot read the table of device-mapper device %r: %s" % (name, exc))
-    return DeviceState(name, info, parse_table(out))
+    try:
+        table = parse_table(out)
+    except ValueError as exc:
+        raise ReloadError("`dmsetup table %s` printed a table this module cannot read (%s); "
+                          "nothing was changed" % (name, exc))
+    return DeviceState(name, info, table)
+
+
+def parse_device_info(out, name):
+    """``parse_info`` of one device's `dmsetup info` line, which must be ``name``'s and only it."""
+    unexpected = ("`dmsetup info %s` printed something this module cannot read (expected one "
+                  "line of DM_NAME='...':DM_ATTR='...' fields for %r): %r; nothing was changed"
+                  % (name, name, out.strip()[:400]))
+    if len([line for line in out.splitlines() if line.strip()]) != 1:
+        raise ReloadError(unexpected)
+    try:
+        info = parse_info(out)
+    except ValueError:
+        raise ReloadError(unexpected)
+    if info["name"] != name:
+        raise ReloadError(unexpected)
+    return info
 
 
 class BlockDevice(object):
@@ -261,6 +299,57 @@ def check_shrink(name, current, desired, allow_shrink):
             % (name, before, after, (before - after) * SECTOR_BYTES))
 
 
+def lvextend_hint(name):
+    """``lvextend -L +SIZE VG/LV`` for an LVM device name, as far as the name tells."""
+    parts = split_dm_name(name)
+    return "lvextend -L +SIZE %s/%s" % parts[:2] if parts else "lvextend -L +SIZE VG/LV"
+
+
+def check_owner(name, uuid, grow, allow_lvm_owned):
+    """Refuse an LVM-owned device: always for grow, otherwise unless allow_lvm_owned.
+
+    LVM maps each LV to extents it hands out from the VG; the sectors after
+    an LV on its PV are free or another LV's. Growing its table to the end of
+    the device maps those into this LV (corruption), and LVM writes its own
+    table back on the next activation anyway.
+    """
+    if not is_lvm_uuid(uuid):
+        return
+    if grow:
+        raise ReloadError(
+            "refusing to grow %r: it is an LVM logical volume (UUID %s). The space after it on "
+            "its PV is free extents or another LV's, and growing its table would map them into "
+            "%r (corrupting that LV); use lvextend, which takes free extents from the VG "
+            "(`%s`). allow_lvm_owned does not apply to grow." % (name, uuid, name, lvextend_hint(name)))
+    if not allow_lvm_owned:
+        raise ReloadError(
+            "refusing to load a table into %r: it belongs to LVM (UUID %s), which keeps its own "
+            "mapping in the VG metadata and writes it back on the next activation; a table that "
+            "maps extents LVM gave to other LVs corrupts them. Change LVM volumes with lvextend, "
+            "lvreduce or lvconvert; set allow_lvm_owned: true only to load this table anyway."
+            % (name, uuid))
+
+
+def target_types(lines):
+    return sorted(set(line.target for line in lines))
+
+
+def check_target_change(name, current, desired, allow_target_change):
+    """Refuse a table whose target types differ from the live one's unless allowed.
+
+    Another target type changes what the device is: ``error`` fails every
+    I/O, a ``linear`` over a thin pool's data device hides the pool, and the
+    same sectors read in another layout are garbage.
+    """
+    before, after = target_types(current), target_types(desired)
+    if current and before != after and not allow_target_change:
+        raise ReloadError(
+            "refusing to replace the %s table of %r with a %s table: a different target type "
+            "changes what the device is (an error target fails all its I/O; another layout "
+            "reads its data as garbage). Set allow_target_change: true if that is intended."
+            % ("/".join(before), name, "/".join(after)))
+
+
 def check_loop_refresh(name, devices, allow_shrink):
     for device in devices:
         if device.needs_refresh and device.refreshed_sectors < device.sectors and not allow_shrink:
@@ -312,7 +401,8 @@ class TableReloader(object):
     """Reads the device, decides the new table and applies it safely."""
 
     def __init__(self, runner, name, table=None, grow=False, refresh_loop=None, noflush=False,
-                 allow_shrink=False):
+                 allow_shrink=False, allow_lvm_owned=False, allow_target_change=False,
+                 suspend_timeout=SUSPEND_TIMEOUT):
         self.runner = runner
         self.name = name
         self.table = table
@@ -320,8 +410,20 @@ class TableReloader(object):
         self.refresh_loop = grow if refresh_loop is None else refresh_loop
         self.noflush = noflush
         self.allow_shrink = allow_shrink
+        self.allow_lvm_owned = allow_lvm_owned
+        self.allow_target_change = allow_target_change
+        self.suspend_timeout = suspend_timeout
         self.warnings = []
         self.restored_table = None
+        # What a failed run had already changed, for `changed` and its message.
+        self.done = []
+        self.refreshed = []
+        self.cleared_foreign = False
+        self.loaded = False
+        # The device as read back after its table was touched; None when it
+        # was not (or could not be) read again.
+        self.final = None
+        self.final_unknown = False
 
     # -- reading and deciding
 
@@ -330,10 +432,15 @@ class TableReloader(object):
         lines = None if self.grow else desired_from_table(self.table, self.name)
         state = read_device(self.runner, self.name)
         uuid = state.info.get("uuid") or ""
-        if uuid.startswith("LVM-"):
+        # What needs only the live table is refused before any other read.
+        check_owner(self.name, uuid, self.grow, self.allow_lvm_owned)
+        if is_lvm_uuid(uuid):
             self.warnings.append(
-                "%r belongs to LVM (UUID %s): LVM writes its own table back on the next "
-                "activation; resize LVM volumes with lvextend instead" % (self.name, uuid))
+                "%r belongs to LVM (UUID %s) and allow_lvm_owned is set: LVM writes its own "
+                "table back on the next activation; resize LVM volumes with lvextend"
+                % (self.name, uuid))
+        if not self.grow:
+            check_target_change(self.name, state.table, lines, self.allow_target_change)
         if self.grow:
             desired, refresh = self._plan_grow(state)
         else:
@@ -382,38 +489,77 @@ class TableReloader(object):
         """Run the plan; return a message saying what happened.
 
         In check mode the steps are only recorded. Once a table is loaded
-        or the device suspended, any failure leads to ``_restore``.
+        or the device suspended, any failure leads to ``_restore``. A failure
+        says what the run had changed before it.
         """
         if self.runner.module.check_mode:
             for argv in plan.steps():
                 self.runner.plan(argv)
             return self._summary(plan, would=True)
+        try:
+            return self._apply(plan)
+        except ReloadError as exc:
+            exc.msg = self._with_done(exc.msg)
+            raise
+        except CommandError as exc:  # a read after a change timed out
+            raise ReloadError(self._with_done("%s" % exc))
 
+    def changed_after_failure(self, plan):
+        """Whether a failed run left the system different from how it found it."""
+        if self.refreshed or self.cleared_foreign or self.final_unknown:
+            return True
+        if self.final is None:
+            return False
+        return (render_table(self.final.table) != render_table(plan.state.table)
+                or self.final.suspended != plan.state.suspended)
+
+    def _with_done(self, msg):
+        if not self.done:
+            return msg
+        return "%s (done before the failure: %s)" % (msg, "; ".join(self.done))
+
+    def _apply(self, plan):
         name = self.name
         for device in plan.refresh:
-            self._run_or_fail(["losetup", "--set-capacity", device.path],
-                              "refreshing the capacity of %s failed; %r is unchanged"
-                              % (device.path, name))
+            self._run_or_fail(["losetup", "--set-capacity", device.path], LOOP_REFRESH_TIMEOUT,
+                              "refreshing the capacity of %s failed; the table of %r was not "
+                              "touched" % (device.path, name))
+            self.refreshed.append(device.path)
+            self.done.append("refreshed %s to %d sectors" % (device.path, device.refreshed_sectors))
         if plan.clears:
-            self._run_or_fail(Dmsetup.clear(name), "could not drop the inactive table of %r" % name)
+            self._run_or_fail(Dmsetup.clear(name), CLEAR_TIMEOUT,
+                              "could not drop the inactive table of %r; its live table was not "
+                              "touched" % name)
+            self.cleared_foreign = True
+            self.done.append("discarded the inactive table that was left loaded in %r" % name)
         if plan.table_changes:
             try:
-                self.runner.run(Dmsetup.reload(name, render_table(plan.desired)), mutates=True)
+                self.runner.run(Dmsetup.reload(name, render_table(plan.desired)), mutates=True,
+                                timeout=RELOAD_TIMEOUT)
+                self.loaded = True
             except CommandError as exc:
                 detail = _describe_failure(exc, name)
                 if plan.state.suspended:
                     restored = self._restore(plan)
                     raise ReloadError("dmsetup rejected the new table for %r: %s; %s"
                                       % (name, detail, restored), **self._after_restore())
+                if isinstance(exc, CommandTimeout):
+                    # Stopped, it may or may not have loaded the table: drop
+                    # whatever is inactive so no later resume makes it live.
+                    raise ReloadError("loading the new table into %r failed: %s; %s; the device "
+                                      "was not suspended and its live table is unchanged"
+                                      % (name, detail, self._drop_inactive()),
+                                      table_after=render_table(plan.state.table))
                 raise ReloadError("dmsetup rejected the new table for %r: %s; the device was "
                                   "not suspended and still has its previous table"
                                   % (name, detail), table_after=render_table(plan.state.table))
         try:
             if plan.table_changes and not plan.state.suspended:
-                self.runner.run(Dmsetup.suspend(name, self.noflush), mutates=True)
+                self.runner.run(Dmsetup.suspend(name, self.noflush), mutates=True,
+                                timeout=self.suspend_timeout)
             if plan.resumes:
-                self.runner.run(Dmsetup.resume(name), mutates=True)
-        except Exception as exc:  # a rejected resume, a killed command, anything
+                self.runner.run(Dmsetup.resume(name), mutates=True, timeout=RESUME_TIMEOUT)
+        except Exception as exc:  # a timeout, a rejected resume, a killed command, anything
             restored = self._restore(plan)
             raise ReloadError("changing the table of %r failed: %s; %s"
                               % (name, _describe_failure(exc, name), restored),
@@ -422,6 +568,7 @@ class TableReloader(object):
         if not plan.resumes:
             return self._summary(plan, would=False)
         after = read_device(self.runner, name)
+        self.final = after
         if render_table(after.table) != render_table(plan.desired):
             raise ReloadError(
                 "after resume %r has the table %r, not the one loaded (%r)"
@@ -435,17 +582,35 @@ class TableReloader(object):
     def _after_restore(self):
         return {"table_after": self.restored_table} if self.restored_table is not None else {}
 
-    def _run_or_fail(self, argv, what):
+    def _run_or_fail(self, argv, timeout, what):
         try:
-            self.runner.run(argv, mutates=True)
+            self.runner.run(argv, mutates=True, timeout=timeout)
         except CommandError as exc:
             raise ReloadError("%s: %s" % (what, exc))
+
+    def _try(self, argv, timeout):
+        """Run a restoring step without raising: ``(ok, what it printed or why it stopped)``."""
+        try:
+            rc, out, err = self.runner.run(argv, mutates=True, check_rc=False, timeout=timeout)
+        except CommandTimeout as exc:
+            return False, "did not finish within %s s" % exc.seconds
+        return rc == 0, " ".join((err or out).replace("Command failed.", "").split())
+
+    def _drop_inactive(self):
+        name = self.name
+        ok, detail = self._try(Dmsetup.clear(name), CLEAR_TIMEOUT)
+        if ok:
+            return "discarded whatever it had loaded (`dmsetup clear %s`)" % name
+        return ("could not discard what it may have loaded (`dmsetup clear %s`: %s): run "
+                "`dmsetup clear %s` before anything resumes the device" % (name, detail, name))
 
     def _restore(self, plan):
         """Put the device back into service with its previous table; say how it ended.
 
         Runs after a failure once our table may be loaded or the device
-        suspended. Every command is tried even if an earlier one fails.
+        suspended (also after a suspend that timed out: it may have taken
+        effect). Every command is tried even if an earlier one fails, each
+        under its own timeout.
         """
         name = self.name
         before = render_table(plan.state.table)
@@ -456,18 +621,25 @@ class TableReloader(object):
             if live is not None and live != before:
                 # The kernel swapped our table in and then refused to resume
                 # with it (a target's preresume check): load the old one back.
-                rc, out, err = self.runner.run(Dmsetup.reload(name, before), mutates=True,
-                                               check_rc=False)
-                notes.append("reloaded the previous table" if rc == 0 else
-                             "could not reload the previous table (%s)" % err.strip())
+                ok, detail = self._try(Dmsetup.reload(name, before), RELOAD_TIMEOUT)
+                notes.append("reloaded the previous table" if ok else
+                             "could not reload the previous table (%s)" % detail)
             else:
-                self.runner.run(Dmsetup.clear(name), mutates=True, check_rc=False)
-            rc, out, err = self.runner.run(Dmsetup.resume(name), mutates=True, check_rc=False)
-            if rc != 0:
-                notes.append("`dmsetup resume %s` failed too (%s)" % (name, err.strip()))
+                # Our table may still sit inactive: drop it so no resume,
+                # ours or a later one, makes it live.
+                ok, detail = self._try(Dmsetup.clear(name), CLEAR_TIMEOUT)
+                if not ok:
+                    notes.append("could not discard the new inactive table (%s)" % detail)
+                elif self.loaded:
+                    notes.append("discarded the new table")
+            ok, detail = self._try(Dmsetup.resume(name), RESUME_TIMEOUT)
+            if not ok:
+                notes.append("`dmsetup resume %s` failed too (%s)" % (name, detail))
             final = read_device(self.runner, name)
+            self.final = final
             self.restored_table = render_table(final.table)
         except Exception as exc:  # report, never mask the first failure
+            self.final_unknown = True
             return ("restoring it failed: %s. CHECK THE DEVICE: `dmsetup info %s`, and "
                     "`dmsetup resume %s` if it is suspended" % (exc, name, name))
         table_note = ("its previous table is live" if render_table(final.table) == before
@@ -502,6 +674,13 @@ class TableReloader(object):
 
 
 def _describe_failure(exc, name):
+    if isinstance(exc, CommandTimeout):
+        hint = ""
+        if exc.argv[1:2] == ["suspend"]:
+            hint = (" (I/O in flight on the device did not complete in time; suspend_timeout "
+                    "sets the limit, and a thin pool out of data space needs noflush: true)")
+        return "`%s` did not finish within %s s and was stopped%s" % (
+            " ".join(exc.argv[:2]), exc.seconds, hint)
     if isinstance(exc, CommandError):
         detail = " ".join((exc.err or exc.out or "").replace("Command failed.", "").split())
         hint = ""

@@ -26,10 +26,18 @@ description:
     refuses, a killed command) is followed by reloading the previous table if needed and a
     resume, so a run never leaves the device suspended; the error says what happened. After
     the resume the table is read back and the task fails if it is not the desired one.
+  - Every suspend, reload and resume runs under a timeout (O(suspend_timeout) for the
+    suspend). A suspend that does not finish in time is stopped, the new inactive table is
+    discarded and the device resumed before the task fails, and the message says so.
   - A device found suspended (for example by an interrupted manual resize) is resumed, and
     an inactive table left loaded by someone else is discarded first, with a warning.
-  - Do not use this on LVM logical volumes (use C(lvextend)); LVM writes its own table back
-    on the next activation. The module warns when the device belongs to LVM.
+  - LVM logical volumes (device-mapper UUID C(LVM-...)) are refused unless
+    O(allow_lvm_owned=true), and O(grow=true) on one is always refused: the space after an LV
+    on its PV may belong to another LV, which growing the table would map into it. Use
+    C(lvextend) for LVM volumes.
+  - A table whose target types differ from the live table's (for example C(error) replacing
+    C(thin-pool)) is refused unless O(allow_target_change=true).
+  - Every refusal comes before anything is suspended, loaded or refreshed.
   - Docker's devicemapper storage driver was removed in Docker Engine 25; loop-lvm mode is
     for testing only.
 author:
@@ -39,6 +47,9 @@ options:
     description:
       - The device-mapper name, as C(dmsetup ls) shows it (for example
         C(docker-8:1-123141-pool)). A leading C(/dev/mapper/) is removed.
+      - Only letters, digits and C(+ _ . : @ -) are accepted, and the name must not start
+        with C(-); anything else (an empty string, spaces, C(/)) is refused before any
+        command runs.
     type: str
     required: true
   table:
@@ -48,7 +59,8 @@ options:
       - Compared with C(dmsetup table) after normalising whitespace and device references
         (C(/dev/loop1) and C(7:1) name the same device); equal means no change.
       - Segments must start at 0 and follow each other without gaps.
-      - Mutually exclusive with O(grow).
+      - Mutually exclusive with O(grow). An empty string is refused.
+      - Its target types must be the live table's unless O(allow_target_change=true).
     type: str
   grow:
     description:
@@ -80,6 +92,31 @@ options:
       - Shrinking a thin pool's data length is always refused, whatever this says.
     type: bool
     default: false
+  allow_lvm_owned:
+    description:
+      - Allow loading O(table) into a device that belongs to LVM (its device-mapper UUID
+        starts with C(LVM-)). LVM keeps its own mapping in the VG metadata and writes it back
+        on the next activation; a table that maps another LV's extents corrupts that LV.
+      - Never allows O(grow=true) on an LVM device; use C(lvextend).
+    type: bool
+    default: false
+  allow_target_change:
+    description:
+      - Allow a O(table) whose target types differ from the live table's, for example an
+        C(error) table replacing a C(thin-pool) one. A different target changes what the
+        device is; its data may become unreadable.
+    type: bool
+    default: false
+  suspend_timeout:
+    description:
+      - Seconds C(dmsetup suspend) may take (it waits for the I/O in flight, and without
+        O(noflush) flushes what is queued) before it is stopped. The device is then resumed
+        with its previous table and the task fails.
+      - C(dmsetup reload), C(resume) and C(clear) get 60 seconds each.
+    type: int
+    default: 120
+extends_documentation_fragment:
+  - container_storage.devicemapper.host_lock
 attributes:
   check_mode:
     support: full
@@ -109,6 +146,12 @@ EXAMPLES = r"""
   container_storage.devicemapper.dm_reload:
     name: scratch
     table: "0 4194304 linear /dev/loop0 2048"
+
+- name: Replace a device's linear table with an error target (a different target type)
+  container_storage.devicemapper.dm_reload:
+    name: scratch
+    table: "0 4194304 error"
+    allow_target_change: true
 
 - name: Preview a change
   container_storage.devicemapper.dm_reload:
@@ -167,41 +210,82 @@ from ansible_collections.container_storage.devicemapper.plugins.module_utils._dm
     render_table,
 )
 from ansible_collections.container_storage.devicemapper.plugins.module_utils._dm_reload import (
+    SUSPEND_TIMEOUT,
     ReloadError,
     TableReloader,
     table_length,
+)
+from ansible_collections.container_storage.devicemapper.plugins.module_utils._lock import (
+    LOCK_ARGUMENT_SPEC,
+    locked,
 )
 from ansible_collections.container_storage.devicemapper.plugins.module_utils._runner import (
     CommandError,
     CommandRunner,
 )
+from ansible_collections.container_storage.devicemapper.plugins.module_utils._validate import (
+    InputError,
+    dm_device_name,
+    positive_int,
+    refuse_empty,
+)
+
+MAPPER_PREFIX = "/dev/mapper/"
+
+
+def device_name(value):
+    """The dm name from ``name``: the validated name, with a leading /dev/mapper/ removed."""
+    if value.startswith(MAPPER_PREFIX):
+        value = value[len(MAPPER_PREFIX):]
+    return dm_device_name("name", value)
 
 
 def main():
+    argument_spec = dict(
+        name=dict(type="str", required=True),
+        table=dict(type="str"),
+        grow=dict(type="bool", default=False),
+        refresh_loop=dict(type="bool"),
+        noflush=dict(type="bool", default=False),
+        allow_shrink=dict(type="bool", default=False),
+        allow_lvm_owned=dict(type="bool", default=False),
+        allow_target_change=dict(type="bool", default=False),
+        suspend_timeout=dict(type="int", default=SUSPEND_TIMEOUT),
+    )
+    argument_spec.update(LOCK_ARGUMENT_SPEC)
     module = AnsibleModule(
-        argument_spec=dict(
-            name=dict(type="str", required=True),
-            table=dict(type="str"),
-            grow=dict(type="bool", default=False),
-            refresh_loop=dict(type="bool"),
-            noflush=dict(type="bool", default=False),
-            allow_shrink=dict(type="bool", default=False),
-        ),
+        argument_spec=argument_spec,
         mutually_exclusive=[("table", "grow")],
         supports_check_mode=True,
     )
     params = module.params
-    if not params["grow"] and not (params["table"] or "").strip():
-        module.fail_json(msg="give the complete desired `table` for %r, or `grow: true`"
-                         % params["name"])
+    try:
+        refuse_empty(params, ["name", "table"])
+        name = device_name(params["name"])
+        positive_int("suspend_timeout", params["suspend_timeout"], low=1)
+    except InputError as exc:
+        module.fail_json(msg=str(exc), changed=False)
+    if not params["grow"] and params["table"] is None:
+        module.fail_json(msg="give the complete desired `table` for %r, or `grow: true`" % name,
+                         changed=False)
 
-    name = params["name"]
-    if name.startswith("/dev/mapper/"):
-        name = name[len("/dev/mapper/"):]
+    lock = locked(module, "dm_reload")
+    try:
+        reload_device(module, name)
+    finally:
+        lock.release()
+
+
+def reload_device(module, name):
+    """Plan and apply under the host lock; ends the module with exit_json or fail_json."""
+    params = module.params
     runner = CommandRunner(module)
     reloader = TableReloader(runner, name, table=params["table"], grow=params["grow"],
                              refresh_loop=params["refresh_loop"], noflush=params["noflush"],
-                             allow_shrink=params["allow_shrink"])
+                             allow_shrink=params["allow_shrink"],
+                             allow_lvm_owned=params["allow_lvm_owned"],
+                             allow_target_change=params["allow_target_change"],
+                             suspend_timeout=params["suspend_timeout"])
     result = dict(changed=False, name=name, loop_devices_refreshed=[])
     plan = None
     try:
@@ -213,10 +297,11 @@ def main():
         result["msg"] = reloader.apply(plan)
     except (ReloadError, CommandError) as exc:
         if plan is not None and not module.check_mode:
-            # The apply failed: only what was read back afterwards is known.
+            # The apply failed: only what was done and read back is known.
             result.pop("table_after", None)
             result.pop("length_sectors", None)
-            result["changed"] = bool(plan.refresh)
+            result["loop_devices_refreshed"] = list(reloader.refreshed)
+            result["changed"] = reloader.changed_after_failure(plan)
         result.update(getattr(exc, "details", {}))
         module.fail_json(msg=getattr(exc, "msg", str(exc)), warnings=reloader.warnings,
                          commands=runner.commands + runner.planned, **result)

@@ -7,12 +7,18 @@ import pytest
 from case_runner import load_cases, load_fixture, run_case
 
 from ansible_collections.container_storage.devicemapper.plugins.module_utils import _dm_reload
+from ansible_collections.container_storage.devicemapper.plugins.module_utils import _lock
 from ansible_collections.container_storage.devicemapper.plugins.module_utils._dm import (
     Dmsetup,
+    dm_name,
     is_device_ref,
     parse_info,
     parse_table,
     render_table,
+    split_dm_name,
+)
+from ansible_collections.container_storage.devicemapper.plugins.module_utils._runner import (
+    CommandRunner,
 )
 from ansible_collections.container_storage.devicemapper.plugins.modules import dm_reload
 
@@ -93,3 +99,86 @@ def test_plan_for_an_active_device_loads_before_suspending():
     ]
     unchanged = _dm_reload.ReloadPlan(state, recorded_table("table_labl_64m"), [], noflush=False)
     assert unchanged.steps() == [] and not unchanged.changed
+
+
+GROW_LABL = {
+    "id": "grow_labl",
+    "input": {"name": "labl", "table": "0 260096 linear 7:0 2048"},
+    "run_command": [{"fixture": "dm_reload/" + name} for name in (
+        "info_labl", "table_labl_64m", "reload_labl_grow", "suspend_labl", "resume_labl",
+        "info_labl", "table_labl_128m")],
+    "expect": {"changed": True},
+}
+
+
+def lock_is_free():
+    other = _lock.HostLock("probe", timeout=0)
+    try:
+        other.acquire()
+    except _lock.LockTimeout:
+        return False
+    other.release()
+    return True
+
+
+def test_every_command_runs_under_the_host_lock(tmp_path, monkeypatch):
+    held = []
+    real_run = CommandRunner.run
+
+    def run_checking_lock(self, argv, **kwargs):
+        held.append((argv[1], not lock_is_free()))
+        return real_run(self, argv, **kwargs)
+
+    monkeypatch.setattr(CommandRunner, "run", run_checking_lock)
+    run_case(dm_reload, GROW_LABL, tmp_path, monkeypatch)
+    assert [step for step, _ in held] == ["info", "table", "reload", "suspend", "resume", "info",
+                                          "table"]
+    assert all(locked for _, locked in held), held
+    assert lock_is_free(), "the lock outlived the module"
+
+
+def test_a_second_run_waits_then_fails_naming_the_holder_and_runs_nothing(tmp_path, monkeypatch):
+    case = dict(GROW_LABL, run_command=[], input=dict(GROW_LABL["input"], lock_timeout=0),
+                expect={"failed": True, "changed": False,
+                        "msg_contains": ["another run holds the host lock", "thinpool",
+                                         "lock_timeout=0s", "nothing was changed"]})
+    with _lock.HostLock("thinpool", timeout=0):
+        run_case(dm_reload, case, tmp_path, monkeypatch)
+
+
+def test_a_refusal_releases_the_lock(tmp_path, monkeypatch):
+    case = {"id": "refused", "input": {"name": "labvg-lv", "grow": True},
+            "run_command": [{"fixture": "dm_reload/info_labvg_lv"},
+                            {"fixture": "dm_reload/table_labvg_lv"}],
+            "expect": {"failed": True, "msg_contains": ["lvextend"]}}
+    run_case(dm_reload, case, tmp_path, monkeypatch)
+    assert lock_is_free()
+
+
+@pytest.mark.parametrize("vg, lv", [("labvg", "lv"), ("docker", "thin-pool"), ("a-", "b"),
+                                    ("my-vg", "my--lv")])
+def test_split_dm_name_inverts_dm_name(vg, lv):
+    assert split_dm_name(dm_name(vg, lv)) == (vg, lv, "")
+    assert split_dm_name(dm_name(vg, lv) + "-tpool") == (vg, lv, "tpool")
+
+
+def test_split_dm_name_of_names_lvm_does_not_make():
+    assert split_dm_name("labl") is None
+    assert split_dm_name("docker-8:1-123141-pool-x") is None
+    assert split_dm_name("-x") is None
+
+
+def test_recorded_lvm_neighbour_sits_right_after_the_lv():
+    """The case for item 4: lv2 starts on the PV where lv ends, so a grow of lv would take it."""
+    lv, lv2 = recorded_table("table_labvg_lv")[0], recorded_table("table_labvg_lv2")[0]
+    assert lv.args[0] == lv2.args[0]
+    assert int(lv.args[1]) + lv.length == int(lv2.args[1])
+
+
+def test_target_change_compares_the_set_of_target_types():
+    linear = recorded_table("table_two")
+    _dm_reload.check_target_change("two", linear, parse_table("0 2000 linear 7:0 0"), False)
+    _dm_reload.check_target_change("new", [], parse_table("0 2000 error"), False)
+    with pytest.raises(_dm_reload.ReloadError, match="allow_target_change"):
+        _dm_reload.check_target_change("two", linear, parse_table("0 2000 error"), False)
+    _dm_reload.check_target_change("two", linear, parse_table("0 2000 error"), True)
