@@ -22,7 +22,7 @@ export PATH := $(BIN):$(PATH)
 .PHONY: help setup lint sanity unit compat molecule test demo clean lab-down
 
 help:
-	@echo "make demo    boot a lab VM, run playbooks/demo.yml on it, print the result (KEEP=1 keeps the VM)"
+	@echo "make demo    boot a lab VM, run tools/lab/demo.yml on it, print the result (KEEP=1 keeps the VM)"
 	@echo "make test    lint, sanity, unit, compat and every molecule scenario in lab VMs"
 	@echo "make unit | lint | sanity | compat | molecule [SCENARIOS='lab thinpool']"
 
@@ -64,7 +64,7 @@ sanity: setup
 	  cp tools/sanity/get_pip_offline.py $(PIP_BOOTSTRAP_CACHE)/get_pip_$$(echo $$version | tr . _).py; done
 	@rm -rf $(SANITY_DIR) && mkdir -p $(SANITY_DIR)/ansible_collections/container_storage
 	@# tools/ (the lab and dev scripts) is not shipped (galaxy.yml build_ignore); ruff checks it
-	rsync -a --exclude .git --exclude .venv --exclude .build --exclude '__pycache__' --exclude /tools \
+	rsync -a --exclude .git --exclude .venv --exclude .build --exclude .ansible --exclude '__pycache__' --exclude /tools \
 	  --exclude .pytest_cache --exclude .ruff_cache ./ $(SANITY_DIR)/ansible_collections/container_storage/devicemapper/
 	cd $(SANITY_DIR)/ansible_collections/container_storage/devicemapper && \
 	  $(BIN)/ansible-test sanity --venv --python 3.12 --color no $(SANITY_ARGS) 2>&1 | tee $(SANITY_DIR)/sanity.log; \
@@ -96,7 +96,7 @@ test: lint sanity unit compat molecule
 
 demo: setup lab-image
 	$(LAB) run --prefix demo --disks 1 $(if $(KEEP),--keep) -- \
-	  $(BIN)/ansible-playbook -i {inventory} $(CURDIR)/playbooks/demo.yml
+	  $(BIN)/ansible-playbook -i {inventory} $(CURDIR)/tools/lab/demo.yml
 
 lab-down:
 	$(LAB) down --all
