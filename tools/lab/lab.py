@@ -1,17 +1,22 @@
 #!/usr/bin/env python3
-"""The VM lab: Debian 12 guests with a real kernel and spare disks.
+"""The VM lab: Debian 12 (or 13) guests with a real kernel and spare disks.
 
 This host's kernel has no device-mapper, so everything that touches LVM or
 dmsetup is exercised in qemu guests built and run by this tool.
 
-    lab.py build                       build (or reuse) the cached image
-    lab.py up NAME [--disks N] [--disk-size 10G] [--json]
+    lab.py build [--suite S]           build (or reuse) the cached image
+    lab.py up NAME [--suite S] [--disks N] [--disk-size 10G] [--json]
     lab.py ssh NAME [-- COMMAND...]
     lab.py cycle NAME [--hard]         power-cycle, disks kept
     lab.py down NAME | --all
     lab.py list
-    lab.py run [--disks N] [--keep] -- COMMAND...   boot, run COMMAND with
-        LAB_INVENTORY set (and {inventory} replaced), always tear down
+    lab.py run [--suite S] [--disks N] [--keep] -- COMMAND...   boot, run
+        COMMAND with LAB_INVENTORY set (and {inventory} replaced), always tear down
+
+Suites: bookworm (Debian 12, Docker 20.10 with devicemapper; the default) and
+trixie (Debian 13, Docker 26 and containerd 1.7, for containerd's devmapper
+snapshotter). Each has its own cached image. LAB_SUITE sets the default suite
+for tools that call up() without one (tools/lab/record_fixtures.py).
 
 Software emulation is the default: on these machines /dev/kvm opens but a
 Linux guest hangs at kernel start. Set LAB_ACCEL=kvm to opt in to KVM.
@@ -44,6 +49,11 @@ PACKAGES = [
     "busybox-static", "iproute2", "kmod", "procps", "e2fsprogs", "xfsprogs",
     "util-linux", "jq",
 ]
+# Debian 13: Docker 26 has no devicemapper graph driver; containerd 1.7 has the
+# devmapper snapshotter. trixie ships the docker CLI apart from docker.io.
+TRIXIE_PACKAGES = PACKAGES + ["docker-cli", "containerd"]
+SUITES = {"bookworm": PACKAGES, "trixie": TRIXIE_PACKAGES}
+DEFAULT_SUITE = os.environ.get("LAB_SUITE", SUITE)
 ROOT_SIZE = "3G"
 BOOT_TIMEOUT = int(os.environ.get("LAB_BOOT_TIMEOUT", "240"))
 # A console silent this long before SSH answers is a hung boot, not a slow one.
@@ -67,22 +77,28 @@ class LabError(Exception):
 
 # ---------------------------------------------------------------- the image
 
-def recipe_hash():
+def suite_packages(suite):
+    if suite not in SUITES:
+        raise LabError("unknown suite %r (known: %s)" % (suite, ", ".join(sorted(SUITES))))
+    return SUITES[suite]
+
+
+def recipe_hash(suite=SUITE):
     """Key of the image cache: everything that decides the image's content."""
     digest = hashlib.sha256()
-    digest.update(json.dumps([SUITE, MIRROR, sorted(PACKAGES), ROOT_SIZE]).encode())
+    digest.update(json.dumps([suite, MIRROR, sorted(suite_packages(suite)), ROOT_SIZE]).encode())
     with open(os.path.join(HERE, "customize.sh"), "rb") as hook:
         digest.update(hook.read())
     return digest.hexdigest()[:16]
 
 
-def image_dir():
-    return os.path.join(CACHE_DIR, "images", recipe_hash())
+def image_dir(suite=SUITE):
+    return os.path.join(CACHE_DIR, "images", recipe_hash(suite))
 
 
-def build_image():
+def build_image(suite=SUITE):
     """Build the image unless the cache already holds one for this recipe."""
-    target = image_dir()
+    target = image_dir(suite)
     if os.path.exists(os.path.join(target, "ready")):
         return target
     os.makedirs(os.path.dirname(target), exist_ok=True)
@@ -98,10 +114,10 @@ def build_image():
                             "-f", key], check=True)
             tree = os.path.join(work, "tree")
             hook = 'sh %s "$1" %s' % (os.path.join(HERE, "customize.sh"), key + ".pub")
-            log("building the image with mmdebstrap (about a minute)")
+            log("building the %s image with mmdebstrap (about a minute)" % suite)
             subprocess.run(["mmdebstrap", "--variant=minbase", "--quiet",
-                            "--include=" + ",".join(PACKAGES),
-                            "--customize-hook=" + hook, SUITE, tree, MIRROR], check=True)
+                            "--include=" + ",".join(suite_packages(suite)),
+                            "--customize-hook=" + hook, suite, tree, MIRROR], check=True)
             boot = os.path.join(tree, "boot")
             for prefix, name in (("vmlinuz-", "vmlinuz"), ("initrd.img-", "initrd.img")):
                 found = sorted(f for f in os.listdir(boot) if f.startswith(prefix))
@@ -294,8 +310,9 @@ def boot(config, attempts=BOOT_ATTEMPTS):
                 % (str(exc).splitlines()[0], attempt + 1, attempts))
 
 
-def up(name, disks=1, disk_size="10G", memory=1536, cpus=2):
-    image = build_image()
+def up(name, disks=1, disk_size="10G", memory=1536, cpus=2, suite=None):
+    suite = suite or DEFAULT_SUITE
+    image = build_image(suite)
     directory = vm_dir(name)
     if os.path.exists(os.path.join(directory, "vm.json")):
         old = read_json(os.path.join(directory, "vm.json"))
@@ -312,7 +329,7 @@ def up(name, disks=1, disk_size="10G", memory=1536, cpus=2):
         subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", path, disk_size], check=True)
         disk_paths.append(path)
     config = {
-        "name": name, "dir": directory, "image": image, "port": free_port(),
+        "name": name, "dir": directory, "image": image, "suite": suite, "port": free_port(),
         "address": "127.0.0.1", "user": "root",
         "identity_file": os.path.join(image, "id_ed25519"),
         "disks": disk_paths, "disk_size": disk_size, "memory": memory, "cpus": cpus,
@@ -395,7 +412,8 @@ def write_inventory(configs, path):
         handle.write("\n".join(lines) + "\n")
 
 
-def run_with_vms(command, count=1, disks=1, disk_size="10G", keep=False, prefix="run"):
+def run_with_vms(command, count=1, disks=1, disk_size="10G", keep=False, prefix="run",
+                 suite=None):
     """Boot VMs, run a command against them, and always tear them down."""
     names = ["%s-%d-%d" % (prefix, os.getpid(), i) for i in range(count)]
     configs = []
@@ -409,7 +427,7 @@ def run_with_vms(command, count=1, disks=1, disk_size="10G", keep=False, prefix=
     rc = 1
     try:
         for name in names:
-            configs.append(up(name, disks=disks, disk_size=disk_size))
+            configs.append(up(name, disks=disks, disk_size=disk_size, suite=suite))
         inventory = os.path.join(vm_dir(names[0]), "inventory.ini")
         write_inventory(configs, inventory)
         env = dict(os.environ, LAB_INVENTORY=inventory, LAB_VMS=" ".join(names))
@@ -434,10 +452,11 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="action", required=True)
-    sub.add_parser("build")
-    sub.add_parser("image-dir")
+    for action in ("build", "image-dir"):
+        sub.add_parser(action).add_argument("--suite", choices=sorted(SUITES), default=DEFAULT_SUITE)
     p_up = sub.add_parser("up")
     p_up.add_argument("name")
+    p_up.add_argument("--suite", choices=sorted(SUITES), default=DEFAULT_SUITE)
     p_up.add_argument("--disks", type=int, default=1)
     p_up.add_argument("--disk-size", default="10G")
     p_up.add_argument("--memory", type=int, default=1536)
@@ -461,16 +480,17 @@ def main(argv=None):
     p_run.add_argument("--disk-size", default="10G")
     p_run.add_argument("--keep", action="store_true")
     p_run.add_argument("--prefix", default="run")
+    p_run.add_argument("--suite", choices=sorted(SUITES), default=DEFAULT_SUITE)
     p_run.add_argument("command", nargs=argparse.REMAINDER)
     args = parser.parse_args(argv)
 
     try:
         if args.action == "build":
-            print(build_image())
+            print(build_image(args.suite))
         elif args.action == "image-dir":
-            print(image_dir())
+            print(image_dir(args.suite))
         elif args.action == "up":
-            config = up(args.name, args.disks, args.disk_size, args.memory, args.cpus)
+            config = up(args.name, args.disks, args.disk_size, args.memory, args.cpus, args.suite)
             if args.json:
                 print(json.dumps(config))
         elif args.action == "ssh":
@@ -497,7 +517,7 @@ def main(argv=None):
             if not command:
                 parser.error("run needs a command after --")
             return run_with_vms(command, args.count, args.disks, args.disk_size, args.keep,
-                                args.prefix)
+                                args.prefix, args.suite)
     except LabError as exc:
         log(str(exc))
         return 1
