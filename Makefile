@@ -19,7 +19,7 @@ export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
 export ANSIBLE_CONFIG := $(CURDIR)/tools/ansible.cfg
 export PATH := $(BIN):$(PATH)
 
-.PHONY: help setup lint sanity unit compat molecule test demo clean lab-down
+.PHONY: help setup lint sanity unit compat molecule test demo clean lab-down release-notes
 
 help:
 	@echo "make demo    boot a lab VM, run tools/lab/demo.yml on it, print the result (KEEP=1 keeps the VM)"
@@ -97,6 +97,10 @@ test: lint sanity unit compat molecule
 demo: setup lab-image
 	$(LAB) run --prefix demo --disks 1 $(if $(KEEP),--keep) -- \
 	  $(BIN)/ansible-playbook -i {inventory} $(CURDIR)/tools/lab/demo.yml
+
+# CHANGELOG.rst for the version galaxy.yml names, from the fragments (see the script).
+release-notes: setup
+	tools/release/release_notes.sh
 
 lab-down:
 	$(LAB) down --all
