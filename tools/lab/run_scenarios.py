@@ -1,0 +1,103 @@
+#!/usr/bin/env python3
+"""Run molecule scenarios and matrix legs, two VMs' worth at a time, each into its own log.
+
+    run_scenarios.py [--vms 2] [--logs DIR] JOB...
+
+A JOB is a molecule scenario name, or ``matrix:<leg>`` for a leg of tools/lab/matrix.py.
+This machine's two cores carry two emulated VMs well: jobs are started while the VMs they
+boot (a scenario's platforms; one per matrix leg) fit in ``--vms``; a job that needs more runs
+alone. The first job runs alone before any other starts: it is the lab's own smoke test, and
+when the lab is broken nothing else can pass. Each job's output goes to DIR/<job>.log; a
+failed job's log tail is printed. Exits 1 when any job failed.
+"""
+
+import argparse
+import os
+import subprocess
+import sys
+import threading
+import time
+
+import yaml
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(os.path.dirname(HERE))
+
+
+def vms_needed(job):
+    if job.startswith("matrix:"):
+        return 1
+    with open(os.path.join(REPO, "molecule", job, "molecule.yml")) as handle:
+        config = yaml.safe_load(handle) or {}
+    return max(1, len(config.get("platforms") or [{}]))
+
+
+def command(job):
+    if job.startswith("matrix:"):
+        return [sys.executable, os.path.join(HERE, "matrix.py"), job.split(":", 1)[1]]
+    return [os.path.join(os.path.dirname(sys.executable), "molecule"), "test", "-s", job]
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--vms", type=int, default=int(os.environ.get("LAB_PARALLEL_VMS", "2")))
+    parser.add_argument("--logs", default=os.path.join(REPO, ".build", "molecule-logs"))
+    parser.add_argument("jobs", nargs="+")
+    args = parser.parse_args()
+    os.makedirs(args.logs, exist_ok=True)
+
+    lock = threading.Condition()
+    state = {"vms": 0}
+    results = {}
+
+    def run(job, weight):
+        log_path = os.path.join(args.logs, job.replace(":", "_").replace("/", "_") + ".log")
+        started = time.time()
+        with open(log_path, "w") as log:
+            rc = subprocess.run(command(job), cwd=REPO, stdout=log, stderr=subprocess.STDOUT,
+                                stdin=subprocess.DEVNULL).returncode
+        seconds = time.time() - started
+        with lock:
+            results[job] = (rc, seconds, log_path)
+            state["vms"] -= weight
+            lock.notify_all()
+        print("=== %s %s in %d s (log: %s)" % (job, "passed" if rc == 0 else "FAILED", seconds,
+                                              os.path.relpath(log_path, REPO)), flush=True)
+        if rc != 0:
+            with open(log_path) as handle:
+                tail = handle.readlines()[-60:]
+            sys.stdout.write("".join("    | " + line for line in tail))
+            sys.stdout.flush()
+
+    total_started = time.time()
+    threads = []
+    first, rest = args.jobs[0], args.jobs[1:]
+    print("=== %s (alone, first: the lab's smoke test)" % first, flush=True)
+    state["vms"] = args.vms
+    run(first, args.vms)
+    if results[first][0] != 0:
+        print("=== the first job failed: not starting the others")
+        return 1
+    for job in rest:
+        weight = min(vms_needed(job), args.vms)
+        with lock:
+            while state["vms"] + weight > args.vms:
+                lock.wait()
+            state["vms"] += weight
+        print("=== starting %s (%d VM%s)" % (job, weight, "" if weight == 1 else "s"), flush=True)
+        thread = threading.Thread(target=run, args=(job, weight))
+        thread.start()
+        threads.append(thread)
+    for thread in threads:
+        thread.join()
+    failed = sorted(job for job, (rc, _, _) in results.items() if rc != 0)
+    print("=== %d jobs in %d s; %s" % (len(results), time.time() - total_started,
+                                      "failed: " + ", ".join(failed) if failed else "all passed"))
+    for job in args.jobs:
+        rc, seconds, _ = results[job]
+        print("    %-28s %-6s %4d s" % (job, "ok" if rc == 0 else "FAILED", seconds))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
