@@ -32,7 +32,7 @@ description:
   - A device found suspended (for example by an interrupted manual resize) is resumed, and
     an inactive table left loaded by someone else is discarded first, with a warning.
   - LVM logical volumes (device-mapper UUID C(LVM-...)) are refused unless
-    O(allow_lvm_owned=true), and O(grow=true) on one is always refused: the space after an LV
+    O(allow_lvm_owned=true), and O(grow=true) on one is always refused, because the space after an LV
     on its PV may belong to another LV, which growing the table would map into it. Use
     C(lvextend) for LVM volumes.
   - A table whose target types differ from the live table's (for example C(error) replacing
@@ -47,7 +47,7 @@ options:
     description:
       - The device-mapper name, as C(dmsetup ls) shows it (for example
         C(docker-8:1-123141-pool)). A leading C(/dev/mapper/) is removed.
-      - Only letters, digits and C(+ _ . : @ -) are accepted, and the name must not start
+      - Only letters, digits and C(+), C(_), C(.), C(:), C(@), C(-) are accepted, and the name must not start
         with C(-); anything else (an empty string, spaces, C(/)) is refused before any
         command runs.
     type: str
