@@ -470,7 +470,8 @@ def parse_daemon_json(data, path, refuse_duplicates=True):
         line = data.count(b"\n", 0, exc.start) + 1
         column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
         raise DaemonJsonError(path, "is not valid UTF-8: byte 0x%02x at byte offset %d (line %d, column %d): "
-                              "%s; Docker reads daemon.json as UTF-8, so fix or remove that byte" % (bytearray(data)[exc.start], exc.start, line, column, exc.reason))
+                              "%s; Docker reads daemon.json as UTF-8, so fix or remove that byte"
+                              % (bytearray(data)[exc.start], exc.start, line, column, exc.reason))
     if text.startswith(u"\ufeff"):
         raise DaemonJsonError(path, "starts with a UTF-8 byte order mark (bytes EF BB BF), which is not "
                               "JSON and which some dockerd versions refuse; remove those three bytes")

@@ -24,6 +24,8 @@ description:
   - Docker Engine 25 removed the devicemapper driver. On a host whose C(dockerd --version) is 25 or
     newer the module warns, and fails when O(storage_driver=devicemapper) is asked for.
   - Does not restart Docker; notify a handler that restarts the C(docker) service.
+  - Holds the collection's host lock from reading the file to writing it, so two runs at once never
+    lose each other's edit.
 author:
   - container_storage developers (@container-storage)
 options:
@@ -31,8 +33,16 @@ options:
     description:
       - Path of Docker's daemon configuration file.
       - A missing file is created (mode C(0644), owned by root) only when there is something to write.
-      - An existing file that is not valid JSON is never overwritten; the module fails with the line
-        and column of the parse error.
+        An existing file is replaced atomically and keeps its mode, owner, group and SELinux context;
+        when the owner cannot be kept (the module does not run as root) it fails and changes nothing.
+      - The file is read as bytes and decoded as UTF-8 whatever the locale. A file that cannot be used
+        is never overwritten, also with O(state=absent); the module fails naming the file and what is
+        wrong, and changes nothing. That is a file that is not valid JSON (with the line and column),
+        not valid UTF-8 (with the byte offset; no byte is ever replaced), starts with a byte order mark,
+        holds V(NaN), V(Infinity) or a number too large for dockerd, has a key twice in one object, is
+        not a JSON object, or has a C(storage-driver), C(storage-opts), C(data-root), C(graph) or
+        C(features) value of a type dockerd cannot read.
+      - Must not be empty.
     type: path
     default: /etc/docker/daemon.json
   state:
@@ -46,7 +56,11 @@ options:
   storage_driver:
     description:
       - The C(storage-driver) value, for example V(devicemapper).
-      - When not given, an existing C(storage-driver) is left as it is.
+      - One of the storage drivers Docker Engine has, V(overlay2), V(devicemapper), V(btrfs), V(zfs),
+        V(aufs), V(overlay), V(vfs), V(fuse-overlayfs) or V(windowsfilter); any other name makes
+        dockerd fail to start, so it is refused.
+      - When not given, an existing C(storage-driver) is left as it is. An empty string is refused
+        (it is not a way to remove the key; use O(state=absent)).
     type: str
   storage_opts:
     description:
@@ -59,6 +73,10 @@ options:
       - Keys are compared trimmed and lower-cased, as dockerd does. With C(storage-driver) V(devicemapper)
         every key must be a C(dm.*) option Docker 24 knows, and values must pass its checks.
       - When not given, an existing C(storage-opts) is left as it is (and still validated).
+      - Empty values, empty lists, V(NaN) and infinite numbers are refused. So is an empty
+        C(dm.thinpooldev) (or just V(/dev/mapper/)), C(dm.directlvm_device), C(dm.datadev),
+        C(dm.metadatadev), C(dm.mkfsarg) or C(dm.mountopt), given here or already in the file,
+        because dockerd would take it without a word and, for the devices, fall back to loop-lvm.
     type: dict
   backup:
     description:
@@ -81,14 +99,18 @@ options:
       - When given, they are read instead of asking C(systemctl cat docker) (useful for a chroot or image).
       - When not given, C(/etc/systemd/system), C(/run/systemd/system), C(/lib/systemd/system) and
         C(/usr/lib/systemd/system) are read when systemctl is not available.
+      - An empty string in the list is refused.
     type: list
     elements: path
   env_files:
     description:
       - Environment files searched for dockerd storage flags, besides those the unit names in C(EnvironmentFile=).
+      - An empty string in the list is refused.
     type: list
     elements: path
     default: [/etc/sysconfig/docker-storage, /etc/sysconfig/docker, /etc/default/docker]
+extends_documentation_fragment:
+  - container_storage.devicemapper.host_lock
 attributes:
   check_mode:
     description: Reports what would change and writes nothing.

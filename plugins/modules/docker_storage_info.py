@@ -21,15 +21,30 @@ description:
     it would start with (from C(daemon.json), or the one driver its data root already holds).
   - The M(container_storage.devicemapper.devicemapper) role uses it to decide whether storage is
     about to change, so that Docker is stopped only then.
+  - C(daemon.json) is read first, as bytes decoded as UTF-8 whatever the locale, with the same reader
+    as M(container_storage.devicemapper.docker_daemon_config). When it exists but cannot be used the
+    module fails, before running any command, with a message naming the file and the key or byte, and
+    returns it in RV(daemon_json_error); what Docker would start with, and its data root, cannot be
+    told from such a file, and a guess (such as C(/var/lib/docker)) would be reported as a fact.
+    That is a file that is not valid JSON, not valid UTF-8, starts with a byte order mark, holds
+    V(NaN), V(Infinity) or a number too large for dockerd, is not a JSON object, or has a
+    C(storage-driver), C(storage-opts), C(data-root), C(graph) or C(features) value of a type dockerd
+    cannot read (or an empty C(data-root)). dockerd refuses to start with each of those.
+  - A key given twice in one object is read as dockerd reads it, the last one wins.
 extends_documentation_fragment:
   - container_storage.devicemapper.attributes.info_module
 options:
   path:
-    description: Path of Docker's daemon configuration file.
+    description:
+      - Path of Docker's daemon configuration file. A missing file is reported as RV(daemon_json=null).
+      - Must not be empty.
     type: path
     default: /etc/docker/daemon.json
   service:
-    description: Name of Docker's systemd service, without C(.service); its C(.socket) is read too.
+    description:
+      - Name of Docker's systemd service, without C(.service); its C(.socket) is read too.
+      - Letters, digits, C(_), C(.), C(:), C(@), a backslash (systemd's escapes) and C(-), not
+        starting with C(-); a name with a C(.service) or C(.socket) suffix, or an empty one, is refused.
     type: str
     default: docker
 seealso:
@@ -92,13 +107,17 @@ socket:
   returned: always
   type: dict
 daemon_json:
-  description: The parsed C(daemon.json), or null when it does not exist or cannot be read.
-  returned: always
+  description: The parsed C(daemon.json), or null when it does not exist.
+  returned: success
   type: dict
 daemon_json_error:
-  description: Why C(daemon.json) could not be read (for example invalid JSON, with line and column), or null.
-  returned: always
+  description:
+    - Why C(daemon.json) cannot be used (for example invalid JSON, with line and column); the module
+      failed. The same text as C(msg).
+  returned: when daemon.json cannot be used
   type: str
+  sample: '/etc/docker/daemon.json: "storage-opts" must be an array of "key=value" strings, not 5 (a number)
+    (dockerd refuses to start); the file was left untouched'
 info:
   description: From C(docker info) when Docker runs, else null.
   returned: always

@@ -74,3 +74,17 @@ def test_bad_option_failed_the_module_and_left_the_file(side_effect):
     assert "dm.use_deferred_deletion=true needs dm.use_deferred_removal=true" in msg
     assert "dm.thinp_percent and dm.thinp_metapercent must be set together" in msg
     assert side_effect["checksum_before"] == side_effect["checksum_after"]
+
+
+def test_invalid_utf8_failed_the_module_and_left_the_bytes(side_effect):
+    result = side_effect["invalid_utf8"]
+    assert "/root/latin1.json is not valid UTF-8: byte 0xe9 at byte offset 21" in result["msg"], result
+    assert side_effect["latin1_before"] == side_effect["latin1_after"]
+
+
+def test_held_host_lock_failed_the_module_before_writing(side_effect):
+    result = side_effect["lock_held"]
+    assert "another run holds the host lock" in result["msg"], result
+    assert "lock_timeout=3" in result["msg"], result
+    assert result["changed"] is False
+    assert side_effect["checksum_before"] == side_effect["checksum_after"]
