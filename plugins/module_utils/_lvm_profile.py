@@ -7,19 +7,24 @@
 
 Private to the collection: not a public API, may change without notice.
 
-Shape: read the state once (profile file, `lvs`), plan with pure functions,
-then apply (write the file atomically, `lvchange` attachments).
+Shape: check every input first (pure), take the host lock, read the state
+once (profile file, `lvs`, and `vgs` for state=absent), plan with pure
+functions, then apply (write the file atomically, `lvchange` attachments)
+and release the lock.
 """
 
 from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import math
 import os
 import re
 import stat
 
+from ansible_collections.container_storage.devicemapper.plugins.module_utils import _validate
 from ansible_collections.container_storage.devicemapper.plugins.module_utils._files import write_atomically
+from ansible_collections.container_storage.devicemapper.plugins.module_utils._lock import locked
 from ansible_collections.container_storage.devicemapper.plugins.module_utils._lvm import (
     Lvm,
     LvmReportError,
@@ -44,8 +49,14 @@ PERCENT_RANGE = (0, 100)
 RANGES = {("activation", THRESHOLD): THRESHOLD_RANGE, ("activation", PERCENT): PERCENT_RANGE}
 
 # One row per LV; seg_monitor and segtype feed the "autoextend will not
-# happen" warnings, vg_profile guards the removal of a file a VG still uses.
-LVS_FIELDS = ["vg_name", "lv_name", "lv_profile", "vg_profile", "segtype", "seg_monitor", "vg_free"]
+# happen" warnings. Which VGs use a profile comes from `vgs`: a VG with no LV
+# has no `lvs` row.
+LVS_FIELDS = ["vg_name", "lv_name", "lv_profile", "segtype", "seg_monitor", "vg_free"]
+VGS_FIELDS = ["vg_name", "vg_profile"]
+# Options that are strings (or lists of strings): an empty one is refused.
+STRING_OPTIONS = ["name", "state", "profile_dir", "attach_to"]
+# `lvmconfig --validate` names a setting whose value has the wrong type.
+_LVM_INVALID_SETTING = re.compile(r'Configuration setting "([^"]+)"')
 
 
 class ProfileError(Exception):
@@ -53,22 +64,6 @@ class ProfileError(Exception):
 
 
 # ------------------------------------------------------------------ validation
-
-def validate_name(name):
-    """Refuse a name that could leave the profile directory or confuse LVM's options."""
-    if not name:
-        raise ProfileError("name: a profile name is required")
-    if "/" in name or ".." in name:
-        raise ProfileError("name: %r must not contain '/' or '..': the profile file is "
-                           "<profile_dir>/<name>.profile" % name)
-    if any(char.isspace() for char in name):
-        raise ProfileError("name: %r must not contain whitespace" % name)
-    if name.startswith("-"):
-        raise ProfileError("name: %r must not start with '-' (LVM would read it as an option)"
-                           % name)
-    if any(ord(char) < 32 for char in name):
-        raise ProfileError("name: %r must not contain control characters" % name)
-
 
 def check_range(where, value, bounds):
     low, high = bounds
@@ -81,15 +76,42 @@ def check_range(where, value, bounds):
         raise ProfileError("%s: %d is out of range %d..%d%s" % (where, value, low, high, extra))
 
 
-def parse_lv_path(item):
-    """``vg/lv`` -> (vg, lv); anything else is refused."""
-    text = (item or "").strip()
+def parse_lv_path(option, item):
+    """``vg/lv`` (or ``/dev/vg/lv``) -> (vg, lv), each checked as an LVM name."""
+    text = item
     if text.startswith("/dev/"):
         text = text[len("/dev/"):]
     parts = text.split("/")
-    if len(parts) != 2 or not parts[0] or not parts[1]:
-        raise ProfileError("attach_to: %r is not a logical volume as vg/lv" % (item,))
+    if len(parts) != 2:
+        raise ProfileError("%s: %r is not a logical volume as vg/lv" % (option, item))
+    _validate.lvm_name("%s (volume group)" % option, parts[0], kind="vg")
+    _validate.lvm_name("%s (logical volume)" % option, parts[1], kind="lv")
     return parts[0], parts[1]
+
+
+def check_setting_value(where, value):
+    """Refuse what LVM's configuration format cannot hold, whatever the setting's type.
+
+    NaN and the infinities have no spelling LVM reads as a number, and an
+    empty string is a template that rendered to nothing, never a choice.
+    """
+    if value is None:
+        raise ProfileError("%s: a value is required" % where)
+    if isinstance(value, bool):
+        return
+    if isinstance(value, float) and (math.isnan(value) or math.isinf(value)):
+        raise ProfileError("%s: %r is not a finite number" % (where, value))
+    if isinstance(value, str):
+        try:
+            _validate.not_empty(where, value)
+        except _validate.InputError as exc:
+            raise ProfileError(str(exc))
+    elif isinstance(value, dict):
+        for key, item in sorted(value.items()):
+            check_setting_value("%s.%s" % (where, key), item)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            check_setting_value("%s[%d]" % (where, index), item)
 
 
 class ProfilableSettings(object):
@@ -179,6 +201,8 @@ def desired_settings(threshold, percent, settings):
         if not isinstance(values, dict):
             raise ProfileError("settings.%s: must be a dictionary of key: value, got %r"
                                % (section, values))
+        for key, value in values.items():
+            check_setting_value("settings.%s.%s" % (section, key), value)
         merged[str(section)] = dict((str(key), value) for key, value in values.items())
     first = []
     for key, value in ((THRESHOLD, threshold), (PERCENT, percent)):
@@ -242,21 +266,67 @@ def coerce_value(where, value, expected):
         raise ProfileError("%s: LVM expects an integer, got %r" % (where, value))
     if expected is float:
         if isinstance(value, (int, float)) and not isinstance(value, bool):
-            return value
-        try:
-            return float(value)
-        except (TypeError, ValueError):
-            raise ProfileError("%s: LVM expects a number, got %r" % (where, value))
+            number = value
+        else:
+            try:
+                number = float(value)
+            except (TypeError, ValueError):
+                raise ProfileError("%s: LVM expects a number, got %r" % (where, value))
+        if math.isnan(number) or math.isinf(number):
+            raise ProfileError("%s: LVM expects a finite number, got %r" % (where, value))
+        return value if isinstance(value, (int, float)) else number
     if expected is str:
         if isinstance(value, (bool, list)):
             raise ProfileError("%s: LVM expects a string, got %r" % (where, value))
         return str(value)
     if expected is list and not isinstance(value, list):
         return [value]
-    # No default to learn the type from (thin_pool_chunk_size): digits are a number.
+    # No default to learn the type from (thin_pool_chunk_size): digits are a
+    # number; LVM itself checks the type (settings_without_default).
     if expected is None and isinstance(value, str) and re.match(r"^\s*-?\d+\s*$", value):
         return int(value)
     return value
+
+
+def settings_without_default(sections, profilable):
+    """The scalar settings whose type LVM's listing does not tell (no default value).
+
+    Returns [(section, [(key, value), ...])] for `lvmconfig --validate`.
+    """
+    found = []
+    for section, items in sections:
+        kept = [(key, value) for key, value in items
+                if not isinstance(value, dict)
+                and profilable.options.get("%s/%s" % (section, key), int) is None]
+        if kept:
+            found.append((section, kept))
+    return found
+
+
+def render_config_string(sections):
+    """One-line LVM configuration text for ``--config``: ``allocation { key = value }``."""
+    parts = []
+    for section, items in sections:
+        body = " ".join("%s = %s" % (key, _render_scalar("settings.%s.%s" % (section, key), value))
+                        for key, value in items)
+        parts.append("%s { %s }" % (section, body))
+    return " ".join(parts)
+
+
+def lvm_type_errors(err, sections):
+    """The lines of `lvmconfig --validate` that name one of ``sections``' settings.
+
+    Returns [(option path, LVM's line)]; a complaint about anything else (the
+    host's own lvm.conf) is not this profile's.
+    """
+    ours = set("%s/%s" % (section, key) for section, items in sections for key, _value in items)
+    found = []
+    for line in err.splitlines():
+        match = _LVM_INVALID_SETTING.search(line)
+        if match and match.group(1) in ours:
+            found.append(("settings.%s" % match.group(1).replace("/", "."),
+                          line.strip().replace("WARNING: ", "")))
+    return found
 
 
 # ------------------------------------------------------------------ rendering
@@ -264,6 +334,8 @@ def coerce_value(where, value, expected):
 def _render_scalar(where, value):
     if isinstance(value, bool):
         return "1" if value else "0"
+    if isinstance(value, float) and (math.isnan(value) or math.isinf(value)):
+        raise ProfileError("%s: %r is not a finite number" % (where, value))
     if isinstance(value, (int, float)):
         return repr(value)
     if isinstance(value, str):
@@ -398,19 +470,38 @@ class ProfileFile(object):
 # ------------------------------------------------------------------ the backend
 
 class LvmProfile(object):
-    """Reads the state once, plans, applies; returns the module result."""
+    """Checks the request, then under the host lock reads the state once, plans,
+    applies; returns the module result."""
 
     def __init__(self, module):
         self.module = module
         self.params = module.params
         self.runner = CommandRunner(module)
         self.warnings = []
+        # What this run changed so far, for a true message after a failure.
+        self.done = []
 
     def run(self):
         try:
-            result = self._run()
-        except (ProfileError, CommandError, LvmReportError, OSError) as exc:
-            self.module.fail_json(msg=str(exc), commands=self.commands())
+            request = self.check_request()
+        except (ProfileError, _validate.InputError) as exc:
+            self.module.fail_json(msg=str(exc), changed=False, commands=[])
+        # From the first read to the last write: a second run waits here.
+        lock = locked(self.module, "lvm_profile")
+        try:
+            try:
+                result = self._run(request)
+            except (ProfileError, _validate.InputError, CommandError, LvmReportError, OSError) as exc:
+                if self.done:
+                    self.module.fail_json(msg="%s. Already done before the failure: %s"
+                                          % (str(exc).rstrip("."), "; ".join(self.done)),
+                                          changed=True, commands=self.commands())
+                msg = str(exc).rstrip(".")
+                if "nothing was changed" not in msg.lower():
+                    msg += ". Nothing was changed."
+                self.module.fail_json(msg=msg, changed=False, commands=self.commands())
+        finally:
+            lock.release()
         for warning in self.warnings:
             self.module.warn(warning)
         self.module.exit_json(**result)
@@ -418,51 +509,98 @@ class LvmProfile(object):
     def commands(self):
         return self.runner.commands + self.runner.planned
 
+    def check_request(self):
+        """Every refusal that needs no command, before the lock and before any command."""
+        params = self.params
+        _validate.refuse_empty(params, STRING_OPTIONS)
+        _validate.lvm_name("name", params["name"], kind="profile")
+        attach_to = []
+        for index, item in enumerate(params["attach_to"] or []):
+            path = "%s/%s" % parse_lv_path("attach_to[%d]" % index, item)
+            if path not in attach_to:
+                attach_to.append(path)
+        if params["state"] == "absent" and attach_to:
+            self.warnings.append("attach_to is ignored with state=absent: the profile is "
+                                 "detached from every LV that uses it")
+            attach_to = []
+        sections = []
+        if params["state"] == "present":
+            sections = desired_settings(params["thin_pool_autoextend_threshold"],
+                                        params["thin_pool_autoextend_percent"], params["settings"])
+        return dict(attach_to=attach_to, sections=sections)
+
     def _profile_dir(self):
         if self.params["profile_dir"]:
             return self.params["profile_dir"]
         rc, out, err = self.runner.run(["lvm", "lvmconfig", "--typeconfig", "full", "config/profile_dir"])
         return parse_profile_dir(out)
 
-    def _run(self):
+    def _checked_settings(self, sections):
+        """Keys against LVM's list, values against LVM's types (LVM checks those it has no default for)."""
+        rc, out, err = self.runner.run(
+            ["lvm", "lvmconfig", "--typeconfig", "profilable-metadata", "--withsummary"])
+        profilable = parse_profilable(out)
+        sections = validate_settings(sections, profilable)
+        untyped = settings_without_default(sections, profilable)
+        if untyped:
+            rc, out, err = self.runner.run(
+                ["lvm", "lvmconfig", "--validate", "--config", render_config_string(untyped)],
+                check_rc=False)
+            errors = lvm_type_errors(err, untyped)
+            if errors:
+                raise ProfileError("; ".join("%s: %s" % error for error in errors))
+            if rc != 0:
+                self.warnings.append("`lvmconfig --validate` finds this host's LVM configuration "
+                                     "invalid, but not in this profile's settings: %s"
+                                     % (err or out).strip())
+        return sections
+
+    def _apply(self, steps):
+        if self.module.check_mode:
+            run_steps(self.runner, steps)
+            return
+        for argv in steps:
+            self.runner.run(argv, mutates=True)
+            self.done.append("ran `%s`" % " ".join(argv))
+
+    def _vgs_using(self, name):
+        rows = read_report(self.runner, "vgs", VGS_FIELDS)
+        return sorted(set(row["vg_name"] for row in rows if row.get("vg_profile") == name))
+
+    def _run(self, request):
         params = self.params
         name = params["name"]
         state = params["state"]
-        validate_name(name)
-        attach_to = []
-        for item in params["attach_to"] or []:
-            path = "%s/%s" % parse_lv_path(item)
-            if path not in attach_to:
-                attach_to.append(path)
-        if state == "absent" and attach_to:
-            self.warnings.append("attach_to is ignored with state=absent: the profile is "
-                                 "detached from every LV that uses it")
-            attach_to = []
-
-        sections = []
-        if state == "present":
-            sections = desired_settings(params["thin_pool_autoextend_threshold"],
-                                        params["thin_pool_autoextend_percent"], params["settings"])
-            if params["settings"]:
-                rc, out, err = self.runner.run(
-                    ["lvm", "lvmconfig", "--typeconfig", "profilable-metadata", "--withsummary"])
-                sections = validate_settings(sections, parse_profilable(out))
+        attach_to = request["attach_to"]
+        sections = request["sections"]
+        if state == "present" and params["settings"]:
+            sections = self._checked_settings(sections)
 
         path = os.path.join(self._profile_dir(), name + PROFILE_SUFFIX)
         desired = render_profile(name, sections) if state == "present" else None
         current = ProfileFile(path)
 
         lvs = lv_rows(read_report(self.runner, "lvs", LVS_FIELDS))
+        vgs_using = self._vgs_using(name) if state == "absent" else []
         missing = [lv for lv in attach_to if lv not in lvs]
         if missing:
             raise ProfileError("attach_to: logical volume %s does not exist" % ", ".join(missing))
         attach, detach, before, after = plan_attachments(
             name, lvs, attach_to, params["exclusive"], state)
-        if state == "absent" and current.exists:
-            vgs = sorted(set(row["vg_name"] for row in lvs.values() if row.get("vg_profile") == name))
-            if vgs:
-                raise ProfileError("profile %s is attached to volume group %s; detach it first "
-                                   "(vgchange --detachprofile %s)" % (name, ", ".join(vgs), vgs[0]))
+        if vgs_using and current.exists:
+            lvs_note = ""
+            if before:
+                lvs_note = ("; the LVs that use it, %s, were not detached either"
+                            % ", ".join(before))
+            raise ProfileError(
+                "state=absent: profile %s is still used by volume group %s, so %s is not removed "
+                "and nothing was changed%s. Detach it from the volume group first "
+                "(vgchange --detachprofile %s)"
+                % (name, ", ".join(vgs_using), path, lvs_note, " ".join(vgs_using)))
+        if vgs_using:
+            self.warnings.append("volume group %s still uses profile %s, whose file %s does not "
+                                 "exist; run vgchange --detachprofile %s"
+                                 % (", ".join(vgs_using), name, path, " ".join(vgs_using)))
 
         write = state == "present" and current.content != desired
         fix_attributes = state == "present" and not write and current.attributes_wrong()
@@ -471,18 +609,21 @@ class LvmProfile(object):
 
         backup_file = None
         if state == "present":
-            run_steps(self.runner, attachment_steps(name, [], detach))
+            self._apply(attachment_steps(name, [], detach))
             if not self.module.check_mode:
                 if write and current.exists and params["backup"]:
                     backup_file = self.module.backup_local(path)
+                    self.done.append("kept the old file as %s" % backup_file)
                 if write:
                     current.write(desired)
+                    self.done.append("wrote %s" % path)
                 elif fix_attributes:
                     current.fix_attributes()
-            run_steps(self.runner, attachment_steps(name, attach, []))
+                    self.done.append("set %s to root:root 0644" % path)
+            self._apply(attachment_steps(name, attach, []))
             self.warnings.extend(autoextend_warnings(sections, lvs, after))
         else:
-            run_steps(self.runner, attachment_steps(name, [], detach))
+            self._apply(attachment_steps(name, [], detach))
             if remove and not self.module.check_mode:
                 if params["backup"]:
                     backup_file = self.module.backup_local(path)

@@ -29,6 +29,8 @@ description:
     and works with any thin pool.
 author:
   - container_storage developers (@container-storage)
+extends_documentation_fragment:
+  - container_storage.devicemapper.host_lock
 attributes:
   check_mode:
     support: full
@@ -40,14 +42,20 @@ options:
   name:
     description:
       - The profile name. The file is C(<profile_dir>/<name>.profile).
-      - A name with C(/), C(..), whitespace or a leading C(-) is refused.
+      - Only letters, digits and C(+ _ . -) are accepted, not starting with C(-), at most 127
+        characters (the names LVM accepts for volume groups). Anything else, such as C(/),
+        whitespace, quotes, backslashes, C(#) or a trailing newline, is refused: LVM writes the
+        name unescaped into the volume group metadata.
+      - An empty string is refused (a template that rendered to nothing).
     type: str
     required: true
   state:
     description:
       - V(present) writes the file and attaches the profile to O(attach_to).
       - V(absent) detaches the profile from every LV that uses it, then removes the file.
-        A volume group that uses the profile is not changed; the module fails instead.
+      - The file is never removed while a volume group uses the profile (C(vgs -o vg_profile)),
+        also a volume group without LVs; the module fails instead, naming the volume groups and
+        the LVs that use it, and changes nothing. Detach it with C(vgchange --detachprofile).
     type: str
     choices: [present, absent]
     default: present
@@ -68,13 +76,20 @@ options:
         C({allocation: {thin_pool_zero: 0}})."
       - A section or key that the host's LVM does not accept in a metadata profile
         is refused. Values are converted to the type of LVM's default (C("1") becomes
-        C(1) for a number; where LVM has no default, a string of digits is a number). A dictionary value writes a subsection (C(cache_settings)).
+        C(1) for a number). A dictionary value writes a subsection (C(cache_settings)).
+      - Where LVM has no default to learn the type from (C(allocation/thin_pool_chunk_size),
+        C(allocation/cache_policy)), a string of digits is a number and the host's LVM checks
+        the type with C(lvmconfig --validate) before anything is written, so C("512K") for an
+        integer setting is refused.
+      - NaN, infinities, empty strings and null values are refused for every setting.
       - The two autoextend settings may be given here instead of as options, not both.
     type: dict
   attach_to:
     description:
       - Logical volumes, as C(vg/lv), that must use this profile (C(lvchange --metadataprofile)).
         What they use is read back from C(lvs -o lv_profile).
+      - The volume group and the LV name are checked like O(name) (and LVM's reserved LV names,
+        such as C(snapshot*) or C(*_tdata), are refused) before anything runs.
       - An LV that does not exist is an error naming it.
       - LVs that use the profile but are not listed keep it, unless O(exclusive=true).
     type: list
@@ -89,6 +104,7 @@ options:
     description:
       - Directory of LVM's profiles. Default is what C(lvmconfig --typeconfig full config/profile_dir) says
         on the host, normally C(/etc/lvm/profile).
+      - An empty string is refused, it does not mean the default.
     type: path
   backup:
     description:
@@ -98,6 +114,9 @@ options:
 notes:
   - A pool reads its profile each time dmeventd runs C(lvextend --use-policies), so a
     changed value applies without re-attaching.
+  - Every refusal of an input comes before the host lock is taken and before any command runs.
+    When a command fails after the module changed something, the result is C(changed=true) and
+    the message lists what was done.
 seealso:
   - name: Docker's devicemapper guide (direct-lvm)
     description: The procedure this profile comes from.
@@ -177,30 +196,30 @@ commands:
   elements: str
   sample:
     - lvm lvmconfig --typeconfig full config/profile_dir
-    - lvm lvs --reportformat json --units b --nosuffix -o vg_name,lv_name,lv_profile,vg_profile,segtype,seg_monitor,vg_free
+    - lvm lvs --reportformat json --units b --nosuffix -o vg_name,lv_name,lv_profile,segtype,seg_monitor,vg_free
     - lvm lvchange --metadataprofile docker-thinpool docker/thinpool
 """
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.container_storage.devicemapper.plugins.module_utils._lock import LOCK_ARGUMENT_SPEC
 from ansible_collections.container_storage.devicemapper.plugins.module_utils._lvm_profile import LvmProfile
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=dict(
-            name=dict(type="str", required=True),
-            state=dict(type="str", choices=["present", "absent"], default="present"),
-            thin_pool_autoextend_threshold=dict(type="int"),
-            thin_pool_autoextend_percent=dict(type="int"),
-            settings=dict(type="dict"),
-            attach_to=dict(type="list", elements="str"),
-            exclusive=dict(type="bool", default=False),
-            profile_dir=dict(type="path"),
-            backup=dict(type="bool", default=False),
-        ),
-        supports_check_mode=True,
+    argument_spec = dict(
+        name=dict(type="str", required=True),
+        state=dict(type="str", choices=["present", "absent"], default="present"),
+        thin_pool_autoextend_threshold=dict(type="int"),
+        thin_pool_autoextend_percent=dict(type="int"),
+        settings=dict(type="dict"),
+        attach_to=dict(type="list", elements="str"),
+        exclusive=dict(type="bool", default=False),
+        profile_dir=dict(type="path"),
+        backup=dict(type="bool", default=False),
     )
+    argument_spec.update(LOCK_ARGUMENT_SPEC)
+    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     LvmProfile(module).run()
 
 

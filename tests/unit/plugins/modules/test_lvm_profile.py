@@ -1,5 +1,6 @@
 """lvm_profile: YAML cases plus the file-level behaviour a case cannot express."""
 
+import fcntl
 import os
 import stat
 
@@ -7,7 +8,7 @@ import pytest
 
 from case_runner import load_cases, load_fixture, run_case
 
-from ansible_collections.container_storage.devicemapper.plugins.module_utils import _lvm_profile
+from ansible_collections.container_storage.devicemapper.plugins.module_utils import _lock, _lvm_profile, _runner
 from ansible_collections.container_storage.devicemapper.plugins.modules import lvm_profile
 
 CASES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "lvm_profile_cases.yml")
@@ -34,6 +35,11 @@ def _case(lvs="lvm_profile/lvs_attached", **overrides):
     return case
 
 
+def _files_in(directory):
+    """The directory's files but the host lock's (the unit tests keep it there)."""
+    return sorted(name for name in os.listdir(str(directory)) if name != _lock.LOCK_NAME)
+
+
 def _guide_content():
     return _lvm_profile.render_profile("docker-thinpool", _lvm_profile.desired_settings(80, 20, None))
 
@@ -45,7 +51,7 @@ def test_new_file_is_0644_whatever_the_umask(tmp_path, monkeypatch):
     assert stat.S_IMODE(info.st_mode) == 0o644
     if os.geteuid() == 0:
         assert (info.st_uid, info.st_gid) == (0, 0)
-    assert os.listdir(str(tmp_path)) == ["docker-thinpool.profile"], "temporary file left behind"
+    assert _files_in(tmp_path) == ["docker-thinpool.profile"], "temporary file left behind"
 
 
 def test_right_content_with_wrong_mode_is_fixed_in_place(tmp_path, monkeypatch):
@@ -84,7 +90,8 @@ def test_backup_on_absent_keeps_the_removed_file(tmp_path, monkeypatch):
     (tmp_path / "docker-thinpool.profile").write_text(_guide_content())
     case = _case(input={"name": "docker-thinpool", "state": "absent", "backup": True,
                         "profile_dir": "{tmpdir}"},
-                 run_command=[{"fixture": "lvm_profile/lvs_unattached"}])
+                 run_command=[{"fixture": "lvm_profile/lvs_unattached"},
+                              {"fixture": "lvm_profile/vgs_no_profile"}])
     result = run_case(lvm_profile, case, tmp_path, monkeypatch)
     assert not (tmp_path / "docker-thinpool.profile").exists()
     with open(result["backup_file"]) as handle:
@@ -102,7 +109,7 @@ def test_no_backup_when_nothing_changes_or_in_check_mode(tmp_path, monkeypatch):
     case = _case(check_mode=True)
     case["input"]["backup"] = True
     run_case(lvm_profile, case, tmp_path, monkeypatch)
-    assert os.listdir(str(tmp_path)) == ["docker-thinpool.profile"]
+    assert _files_in(tmp_path) == ["docker-thinpool.profile"]
     assert path.read_text() == "edited\n"
 
 
@@ -143,15 +150,12 @@ def test_profile_dir_parsed_from_lvmconfig():
         == "/srv/lvm-profiles"
 
 
-@pytest.mark.parametrize("name", ["docker-thinpool", "thin.pool", "a_b", "x-"])
-def test_good_names(name):
-    _lvm_profile.validate_name(name)
-
-
-@pytest.mark.parametrize("name", ["", "a/b", "..", "a..b", "a b", "a\nb", "-x", "--x"])
-def test_bad_names(name):
-    with pytest.raises(_lvm_profile.ProfileError):
-        _lvm_profile.validate_name(name)
+@pytest.mark.parametrize("name", ["docker-thinpool", "thin.pool", "a_b", "x-", "a..b", "A+1"])
+def test_names_lvm_accepts_are_written(name, tmp_path, monkeypatch):
+    case = _case(expect={"changed": True, "result": {"path": str(tmp_path / (name + ".profile"))}})
+    case["input"].update(name=name, attach_to=[])
+    run_case(lvm_profile, case, tmp_path, monkeypatch)
+    assert (tmp_path / (name + ".profile")).is_file()
 
 
 @pytest.mark.parametrize("threshold,ok", [(49, False), (50, True), (100, True), (101, False)])
@@ -187,3 +191,70 @@ def test_values_take_the_type_of_lvms_default():
                                         ("thin_pool_zero", 1), ("cache_policy", "smq")])]
     with pytest.raises(_lvm_profile.ProfileError, match="LVM expects a string"):
         _lvm_profile.validate_settings([("allocation", [("thin_pool_discards", True)])], profilable)
+
+
+# The host lock (item 14): one per host, from the first read to the last write.
+
+def _lock_is_held(path):
+    """True when another open file description holds the flock on ``path``."""
+    with open(path, "a") as handle:
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except (IOError, OSError):
+            return True
+        fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+        return False
+
+
+def test_a_second_run_waits_for_the_lock_then_fails_naming_the_holder(tmp_path, monkeypatch):
+    path = tmp_path / "docker-thinpool.profile"
+    path.write_text("activation {\n}\n")
+    with _lock.HostLock("thinpool (another play)", path=str(tmp_path / _lock.LOCK_NAME)):
+        case = _case(run_command=[], expect={"failed": True, "changed": False})
+        case["input"]["lock_timeout"] = 0
+        result = run_case(lvm_profile, case, tmp_path, monkeypatch)
+    assert "another run holds the host lock" in result["msg"]
+    assert "thinpool (another play)" in result["msg"]
+    assert path.read_text() == "activation {\n}\n", "the file changed while another run held the lock"
+
+
+def test_the_lock_is_held_for_every_read_and_write_and_released_after(tmp_path, monkeypatch):
+    lock_file = str(tmp_path / _lock.LOCK_NAME)
+    held = []
+    real_run = _runner.CommandRunner.run
+    real_write = _lvm_profile.ProfileFile.write
+
+    def run(self, argv, *args, **kwargs):
+        held.append((argv[1], _lock_is_held(lock_file)))
+        return real_run(self, argv, *args, **kwargs)
+
+    def write(self, content):
+        held.append(("write", _lock_is_held(lock_file)))
+        return real_write(self, content)
+
+    monkeypatch.setattr(_runner.CommandRunner, "run", run)
+    monkeypatch.setattr(_lvm_profile.ProfileFile, "write", write)
+    case = _case(lvs="lvm_profile/lvs_unattached")
+    case["run_command"].append({"fixture": "lvm_profile/lvchange_attach"})
+    run_case(lvm_profile, case, tmp_path, monkeypatch)
+    assert held == [("lvs", True), ("write", True), ("lvchange", True)]
+    assert not _lock_is_held(lock_file), "the lock outlived the run"
+
+
+def test_the_lock_is_released_after_a_refusal_of_the_state(tmp_path, monkeypatch):
+    (tmp_path / "docker-thinpool.profile").write_text(_guide_content())
+    case = _case(input={"name": "docker-thinpool", "state": "absent", "profile_dir": "{tmpdir}"},
+                 run_command=[{"fixture": "lvm_profile/lvs_vg_profile"},
+                              {"fixture": "lvm_profile/vgs_vg_profile"}],
+                 expect={"failed": True})
+    run_case(lvm_profile, case, tmp_path, monkeypatch)
+    assert not _lock_is_held(str(tmp_path / _lock.LOCK_NAME))
+
+
+def test_input_refusals_come_before_the_lock(tmp_path, monkeypatch):
+    # A refusal needs no lock: it is given at once even while another run holds it.
+    with _lock.HostLock("another play", path=str(tmp_path / _lock.LOCK_NAME)):
+        case = _case(run_command=[], expect={"failed": True})
+        case["input"].update(name='a"b', lock_timeout=0)
+        result = run_case(lvm_profile, case, tmp_path, monkeypatch)
+    assert result["msg"].startswith("name: 'a\"b' may only contain")
