@@ -44,7 +44,7 @@ options:
       - The profile name. The file is C(<profile_dir>/<name>.profile).
       - Only letters, digits and C(+ _ . -) are accepted, not starting with C(-), at most 127
         characters (the names LVM accepts for volume groups). Anything else, such as C(/),
-        whitespace, quotes, backslashes, C(#) or a trailing newline, is refused: LVM writes the
+        whitespace, quotes, backslashes, C(#) or a trailing newline, is refused, because LVM writes the
         name unescaped into the volume group metadata.
       - An empty string is refused (a template that rendered to nothing).
     type: str
