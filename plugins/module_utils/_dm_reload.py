@@ -19,6 +19,8 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import json
+import signal
+from contextlib import contextmanager
 
 from ansible_collections.container_storage.devicemapper.plugins.module_utils._dm import (
     SECTOR_BYTES,
@@ -47,6 +49,36 @@ RELOAD_TIMEOUT = 60
 RESUME_TIMEOUT = 60
 CLEAR_TIMEOUT = 60
 LOOP_REFRESH_TIMEOUT = 60
+
+
+# Signals that end a module run on purpose (Ansible's own timeouts, a closed
+# SSH session, ^C): while a table is being changed they become an exception,
+# so the device is resumed before the module ends.
+STOP_SIGNALS = {signal.SIGTERM: "SIGTERM", signal.SIGHUP: "SIGHUP", signal.SIGINT: "SIGINT"}
+
+
+class Interrupted(Exception):
+    """A stop signal arrived while the device was being changed."""
+
+
+@contextmanager
+def stop_signals(handler):
+    """Run the block with ``handler`` for every stop signal, then put the old ones back."""
+    previous = {}
+    for signum in STOP_SIGNALS:
+        try:
+            previous[signum] = signal.signal(signum, handler)
+        except (ValueError, OSError):  # not the main thread: nothing to catch them with
+            pass
+    try:
+        yield
+    finally:
+        for signum, old in previous.items():
+            signal.signal(signum, old)
+
+
+def _raise_interrupted(signum, frame):
+    raise Interrupted("the module received %s" % STOP_SIGNALS.get(signum, signum))
 
 
 class ReloadError(Exception):
@@ -497,12 +529,16 @@ class TableReloader(object):
                 self.runner.plan(argv)
             return self._summary(plan, would=True)
         try:
-            return self._apply(plan)
+            with stop_signals(_raise_interrupted):
+                return self._apply(plan)
         except ReloadError as exc:
             exc.msg = self._with_done(exc.msg)
             raise
         except CommandError as exc:  # a read after a change timed out
             raise ReloadError(self._with_done("%s" % exc))
+        except Interrupted as exc:  # before anything was loaded or suspended
+            raise ReloadError(self._with_done("%s before %r was touched; its table is unchanged"
+                                              % (exc, self.name)))
 
     def changed_after_failure(self, plan):
         """Whether a failed run left the system different from how it found it."""
@@ -537,13 +573,13 @@ class TableReloader(object):
                 self.runner.run(Dmsetup.reload(name, render_table(plan.desired)), mutates=True,
                                 timeout=RELOAD_TIMEOUT)
                 self.loaded = True
-            except CommandError as exc:
+            except (CommandError, Interrupted) as exc:
                 detail = _describe_failure(exc, name)
                 if plan.state.suspended:
                     restored = self._restore(plan)
-                    raise ReloadError("dmsetup rejected the new table for %r: %s; %s"
+                    raise ReloadError("loading the new table into %r failed: %s; %s"
                                       % (name, detail, restored), **self._after_restore())
-                if isinstance(exc, CommandTimeout):
+                if isinstance(exc, (CommandTimeout, Interrupted)):
                     # Stopped, it may or may not have loaded the table: drop
                     # whatever is inactive so no later resume makes it live.
                     raise ReloadError("loading the new table into %r failed: %s; %s; the device "
@@ -559,7 +595,7 @@ class TableReloader(object):
                                 timeout=self.suspend_timeout)
             if plan.resumes:
                 self.runner.run(Dmsetup.resume(name), mutates=True, timeout=RESUME_TIMEOUT)
-        except Exception as exc:  # a timeout, a rejected resume, a killed command, anything
+        except Exception as exc:  # a timeout, a rejected resume, a stop signal, anything
             restored = self._restore(plan)
             raise ReloadError("changing the table of %r failed: %s; %s"
                               % (name, _describe_failure(exc, name), restored),
@@ -612,6 +648,11 @@ class TableReloader(object):
         effect). Every command is tried even if an earlier one fails, each
         under its own timeout.
         """
+        # A second stop signal must not cut the restore short.
+        with stop_signals(signal.SIG_IGN):
+            return self._restore_unsignalled(plan)
+
+    def _restore_unsignalled(self, plan):
         name = self.name
         before = render_table(plan.state.table)
         notes = []

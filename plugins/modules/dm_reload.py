@@ -23,9 +23,11 @@ description:
     the capacity of loop devices, so a grown backing file is seen).
   - The new table is loaded before the device is suspended, so a table that dmsetup rejects
     never suspends it. Once the device is suspended, any failure (a resume the kernel
-    refuses, a killed command) is followed by reloading the previous table if needed and a
-    resume, so a run never leaves the device suspended; the error says what happened. After
-    the resume the table is read back and the task fails if it is not the desired one.
+    refuses, a command stopped by its timeout, the module receiving SIGTERM, SIGHUP or
+    SIGINT) is followed by reloading the previous table if needed and a resume, so a run
+    never leaves the device suspended; the error says what happened. Only SIGKILL cannot be
+    handled. After the resume the table is read back and the task fails if it is not the
+    desired one.
   - Every suspend, reload and resume runs under a timeout (O(suspend_timeout) for the
     suspend). A suspend that does not finish in time is stopped, the new inactive table is
     discarded and the device resumed before the task fails, and the message says so.

@@ -1,6 +1,7 @@
 """dm_reload: YAML cases on recorded lab output, and its pure planning functions."""
 
 import os
+import signal
 
 import pytest
 
@@ -131,9 +132,9 @@ def test_every_command_runs_under_the_host_lock(tmp_path, monkeypatch):
 
     monkeypatch.setattr(CommandRunner, "run", run_checking_lock)
     run_case(dm_reload, GROW_LABL, tmp_path, monkeypatch)
-    assert [step for step, _ in held] == ["info", "table", "reload", "suspend", "resume", "info",
-                                          "table"]
-    assert all(locked for _, locked in held), held
+    assert [step for step, locked in held] == ["info", "table", "reload", "suspend", "resume",
+                                               "info", "table"]
+    assert all(locked for step, locked in held), held
     assert lock_is_free(), "the lock outlived the module"
 
 
@@ -182,3 +183,49 @@ def test_target_change_compares_the_set_of_target_types():
     with pytest.raises(_dm_reload.ReloadError, match="allow_target_change"):
         _dm_reload.check_target_change("two", linear, parse_table("0 2000 error"), False)
     _dm_reload.check_target_change("two", linear, parse_table("0 2000 error"), True)
+
+
+def _signal_before(monkeypatch, step, signum):
+    """Deliver ``signum`` to the module just as it starts ``dmsetup <step>``, as a killed run would."""
+    real_run = CommandRunner.run
+
+    def run(self, argv, **kwargs):
+        if list(argv[:2]) == ["dmsetup", step] and not run.sent:
+            run.sent = True
+            os.kill(os.getpid(), signum)
+        return real_run(self, argv, **kwargs)
+
+    run.sent = False
+    monkeypatch.setattr(CommandRunner, "run", run)
+
+
+def test_sigterm_while_suspending_resumes_the_device_before_the_module_ends(tmp_path, monkeypatch):
+    _signal_before(monkeypatch, "suspend", signal.SIGTERM)
+    before = signal.getsignal(signal.SIGTERM)
+    case = {
+        "id": "sigterm_at_suspend",
+        "input": {"name": "labl", "table": "0 260096 linear 7:0 2048"},
+        "run_command": [{"fixture": "dm_reload/" + name} for name in (
+            "info_labl", "table_labl_64m", "reload_labl_grow",
+            # the signal arrives before the suspend runs: the restore follows
+            "table_labl_64m", "clear_labl", "resume_labl", "info_labl", "table_labl_64m")],
+        "expect": {"failed": True, "changed": False,
+                   "msg_contains": ["the module received SIGTERM", "discarded the new table",
+                                    "resumed 'labl'", "previous table is live"]},
+    }
+    run_case(dm_reload, case, tmp_path, monkeypatch)
+    assert signal.getsignal(signal.SIGTERM) == before
+
+
+def test_sighup_while_loading_discards_the_inactive_table(tmp_path, monkeypatch):
+    _signal_before(monkeypatch, "reload", signal.SIGHUP)
+    case = {
+        "id": "sighup_at_reload",
+        "input": {"name": "labl", "table": "0 260096 linear 7:0 2048"},
+        "run_command": [{"fixture": "dm_reload/" + name} for name in (
+            "info_labl", "table_labl_64m", "clear_labl")],
+        "expect": {"failed": True, "changed": False,
+                   "msg_contains": ["the module received SIGHUP", "dmsetup clear labl",
+                                    "not suspended and its live table is unchanged"]},
+    }
+    run_case(dm_reload, case, tmp_path, monkeypatch)
