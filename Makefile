@@ -19,7 +19,7 @@ export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
 export ANSIBLE_CONFIG := $(CURDIR)/tools/ansible.cfg
 export PATH := $(BIN):$(PATH)
 
-.PHONY: help setup lint sanity unit compat molecule test demo clean lab-down release-notes
+.PHONY: help setup lint sanity unit compat molecule test demo clean lab-down release-notes package
 
 help:
 	@echo "make demo    boot a lab VM, run tools/lab/demo.yml on it, print the result (KEEP=1 keeps the VM)"
@@ -91,7 +91,7 @@ molecule: setup lab-image
 	@trap '$(LAB) down --all' EXIT INT TERM; \
 	  $(BIN)/python tools/lab/run_scenarios.py $(SCENARIOS) $(MATRIX_LEGS)
 
-test: lint sanity unit compat molecule
+test: lint sanity unit compat package molecule
 
 demo: setup lab-image
 	$(LAB) run --prefix demo --disks 1 $(if $(KEEP),--keep) -- \
@@ -100,6 +100,12 @@ demo: setup lab-image
 # CHANGELOG.rst for the version galaxy.yml names, from the fragments (see the script).
 release-notes: setup
 	tools/release/release_notes.sh
+
+# The tarball as Galaxy gets it (CHANGELOG current, no lab or test files) and the
+# execution-environment metadata through ansible-builder (introspect, create).
+package: setup
+	tools/release/release_notes.sh --check
+	tools/release/check_package.sh
 
 lab-down:
 	$(LAB) down --all
