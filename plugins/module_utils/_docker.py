@@ -489,7 +489,8 @@ def parse_daemon_json(data, path, refuse_duplicates=True):
     if not isinstance(document, dict):
         raise DaemonJsonError(path, "does not hold a JSON object (found %s)" % _json_kind(document))
     for key, check in DAEMON_JSON_KEY_CHECKS:
-        if key in document:
+        # null is no error for dockerd: the key keeps its default, as when it is not there
+        if document.get(key) is not None:
             check(path, key, document[key])
     return document, text
 

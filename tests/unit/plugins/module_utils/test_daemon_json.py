@@ -87,7 +87,6 @@ def test_duplicate_keys_refused_for_a_rewrite_and_last_wins_for_reading():
 
 @pytest.mark.parametrize("document, key, words", [
     ({"storage-driver": 5}, "storage-driver", "must be a string, not 5 (a number)"),
-    ({"storage-driver": None}, "storage-driver", "must be a string, not null (null)"),
     ({"storage-opts": 5}, "storage-opts", "must be an array of \"key=value\" strings, not 5 (a number)"),
     ({"storage-opts": "dm.fs=xfs"}, "storage-opts", "not \"dm.fs=xfs\" (a string)"),
     ({"storage-opts": ["dm.fs=xfs", True]}, "storage-opts", "entry 1 must be a \"key=value\" string, not true"),
@@ -102,6 +101,12 @@ def test_types_of_the_keys_read(document, key, words):
     assert error.key == key and error.path == PATH
     assert str(error).startswith('%s: "%s" ' % (PATH, key)) and words in str(error), str(error)
     assert str(error).endswith("; the file was left untouched")
+
+
+def test_null_is_a_key_left_at_its_default_as_for_dockerd():
+    data = b'{"storage-driver": null, "storage-opts": null, "data-root": null, "features": null}'
+    document = parse_daemon_json(data, PATH)[0]
+    assert document == {"storage-driver": None, "storage-opts": None, "data-root": None, "features": None}
 
 
 def test_other_keys_are_not_type_checked():
