@@ -9,7 +9,13 @@ def test_no_pv_no_vg_no_signature_on_the_disk(host):
     assert host.run("blkid /dev/vdb").rc == 2  # no signature at all
 
 
+def test_ran_without_python3_apt(host):
+    assert host.run("python3 -c 'import apt_pkg'").rc != 0
+    assert host.run("python3 -c 'import apt'").rc != 0
+
+
 def test_no_file_written(host):
+    assert not host.file("/var/lib/container-storage-devicemapper").exists
     assert not host.file("/etc/lvm/profile/docker-thinpool.profile").exists
     assert not host.file("/etc/systemd/system/docker.service.d/devicemapper-thinpool.conf").exists
     assert host.check_output("sha256sum /etc/docker/daemon.json") == \

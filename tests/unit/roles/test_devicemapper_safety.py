@@ -1,0 +1,262 @@
+"""The devicemapper role's safety rules, read from its files and rendered with Ansible's own templating."""
+
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+
+import pytest
+import yaml
+from ansible.parsing.dataloader import DataLoader
+from ansible.template import Templar
+
+HERE = os.path.dirname(__file__)
+ROOT = os.path.abspath(os.path.join(HERE, "..", "..", ".."))
+ROLE = os.path.join(ROOT, "roles", "devicemapper")
+
+
+def load(*parts):
+    with open(os.path.join(*parts)) as handle:
+        return yaml.safe_load(handle)
+
+
+SPEC = load(ROLE, "meta", "argument_specs.yml")["argument_specs"]["main"]["options"]
+DEFAULTS = load(ROLE, "defaults", "main.yml")
+VARS = load(ROLE, "vars", "main.yml")
+BOOLEANS = sorted(name for name, option in SPEC.items() if option["type"] == "bool")
+
+
+def render(expression, **overrides):
+    variables = dict(DEFAULTS)
+    variables.update(VARS)
+    variables.update(overrides)
+    return Templar(loader=DataLoader(), variables=variables).template(expression)
+
+
+def tasks(name):
+    return load(ROLE, "tasks", name)
+
+
+def walk(task_list, inherited=()):
+    """Every task of a task file with the `when` conditions of the blocks around it."""
+    for task in task_list:
+        when = task.get("when", [])
+        when = list(inherited) + (when if isinstance(when, list) else [when])
+        if "block" in task:
+            yield from walk(task["block"], when)
+            yield from walk(task.get("rescue", []), when)
+        else:
+            yield task, when
+
+
+# Issue 11 item 2: -e key=false, -e key=no, JSON and YAML behave the same.
+@pytest.mark.parametrize("name", BOOLEANS)
+@pytest.mark.parametrize("given, expected", [
+    (False, False), ("false", False), ("no", False), ("False", False), ("0", False), ("off", False),
+    (True, True), ("true", True), ("yes", True), ("1", True),
+])
+def test_every_boolean_is_converted_once(name, given, expected):
+    assert render("{{ __%s }}" % name, **{name: given}) is expected
+
+
+def expressions(node, key=None):
+    """The Jinja an Ansible file evaluates: whole conditionals, and the {{ }} / {% %} parts of other strings."""
+    if isinstance(node, dict):
+        for child_key, child in node.items():
+            yield from expressions(child, child_key)
+    elif isinstance(node, list):
+        for child in node:
+            yield from expressions(child, key)
+    elif isinstance(node, str):
+        if key in ("when", "that", "changed_when", "failed_when"):
+            yield node
+        yield from re.findall(r"{{.*?}}|{%.*?%}", node, re.S)
+
+
+def role_expressions():
+    for directory in ("tasks", "handlers", "templates"):
+        for filename in sorted(os.listdir(os.path.join(ROLE, directory))):
+            with open(os.path.join(ROLE, directory, filename)) as handle:
+                text = handle.read()
+            if directory == "templates":
+                yield filename, re.findall(r"{{.*?}}|{%.*?%}", text, re.S)
+            else:
+                yield filename, list(expressions(yaml.safe_load(text)))
+
+
+@pytest.mark.parametrize("name", BOOLEANS)
+def test_tasks_read_booleans_only_through_the_converted_copy(name):
+    assert VARS["__" + name] == "{{ %s | bool }}" % name
+    for filename, found in role_expressions():
+        for expression in found:
+            assert not re.search(r"(?<![\w.])%s\b" % name, expression), "%s: %s" % (filename, expression)
+
+
+# Issue 12 item 11: a string devicemapper_storage_opts.
+@pytest.mark.parametrize("given, expected", [
+    ("dm.min_free_space=10%", {"dm.min_free_space": "10%"}),
+    ("dm.min_free_space=10%, dm.use_deferred_deletion=false",
+     {"dm.min_free_space": "10%", "dm.use_deferred_deletion": "false"}),
+    ('{"dm.min_free_space": "10%"}', {"dm.min_free_space": "10%"}),
+    ({"dm.min_free_space": "10%"}, {"dm.min_free_space": "10%"}),
+])
+def test_storage_opts_from_the_command_line(given, expected):
+    assert render("{{ __devicemapper_opts_bad_items }}", devicemapper_storage_opts=given) == []
+    assert render("{{ __devicemapper_user_opts }}", devicemapper_storage_opts=given) == expected
+
+
+def test_storage_opts_without_equals_sign_is_named_in_the_refusal():
+    assert render("{{ __devicemapper_opts_bad_items }}",
+                  devicemapper_storage_opts="dm.min_free_space,dm.basesize=20G") == ["dm.min_free_space"]
+    check = tasks("main.yml")[0]
+    assert check["ansible.builtin.assert"]["that"] == ["__devicemapper_opts_bad_items | length == 0"]
+    assert "__devicemapper_opts_bad_items" in check["ansible.builtin.assert"]["fail_msg"]
+
+
+# Issue 11 item 3 / rule 6: absent keeps the pool unless told.
+def test_absent_removes_pool_and_profile_only_with_remove_pool():
+    assert DEFAULTS["devicemapper_remove_pool"] is False
+    destructive = 0
+    for task, when in walk(tasks("absent.yml")):
+        module = next(key for key in task if key.startswith(("container_storage.", "ansible.")))
+        args = task[module] if isinstance(task[module], dict) else {}
+        if args.get("state") == "absent" and module.endswith(("thinpool", "lvm_profile")):
+            destructive += 1
+            assert any("__devicemapper_remove_pool" in str(condition) for condition in when), task["name"]
+    assert destructive == 2
+
+
+def test_absent_says_what_is_lost_before_it_changes_anything():
+    names = [task["name"] for task, _when in walk(tasks("absent.yml"))]
+    assert names.index("Say what removing the pool destroys") < names.index(
+        "Stop Docker, move the data roots, clean daemon.json, start Docker again if it ran")
+
+
+# Issue 12 items 1, 2, 5: once stopped, Docker is started again whatever fails.
+def test_every_change_to_docker_is_inside_the_block_with_a_rollback():
+    switch = tasks("switch.yml")
+    block = next(task for task in switch if "block" in task)
+    inside = [task["name"] for task in block["block"]]
+    for name in ("Stop Docker's socket and service before its storage changes",
+                 "Move the old store's data root aside (kept, never deleted, never moved again)",
+                 "Write the storage settings into daemon.json (other keys kept)",
+                 "Start and enable Docker", "Verify what Docker runs on"):
+        assert any(task.startswith(name) for task in inside), name
+    assert block["rescue"] == [{"name": "Roll back and say so",
+                                "ansible.builtin.include_tasks": "rollback.yml"}]
+    rollback = tasks("rollback.yml")
+    assert rollback[-1]["ansible.builtin.fail"]["msg"].count("inventory_hostname") == 1
+    start = next(task for task in rollback if task["name"] == "Start Docker again on its old storage")
+    assert start["when"] == "__devicemapper_manage_docker and __devicemapper_was_active"
+    # every step before the final failure runs even when one of them fails
+    for task in rollback[1:-1]:
+        assert task.get("ignore_errors") is True, task["name"]
+
+
+def test_what_was_running_comes_from_the_first_unfinished_run():
+    decide = next(task for task in tasks("probe.yml") if task["name"] == "Decide what a run would change, from what was read")
+    pending = {"pending": {"docker_active": True}}
+    probe = {"service": {"active": False}, "socket": {"active": False}}
+    expression = decide["ansible.builtin.set_fact"]["__devicemapper_was_active"]
+    assert render(expression, __devicemapper_record=pending, __devicemapper_probe=probe) is True
+    assert render(expression, __devicemapper_record={}, __devicemapper_probe=probe) is False
+    assert render(expression, __devicemapper_record={"pending": None},
+                  __devicemapper_probe={"service": {"active": False}, "socket": {"active": True}}) is True
+
+
+def test_socket_is_stopped_whenever_it_exists():
+    assert render("{{ __devicemapper_units }}", __devicemapper_probe={"socket": {"loaded": True}}) == [
+        "docker.socket", "docker.service"]
+    stop = next(task for task in tasks("switch.yml")[2]["block"] if task["name"].startswith("Stop Docker"))
+    assert stop["loop"] == "{{ __devicemapper_units }}"
+
+
+# Issue 12 items 3, 7, 8: refusals before the first change; paths normalised.
+def test_refusals_come_before_packages_and_the_pool():
+    main = [task["name"] for task in tasks("main.yml")]
+    assert main.index("Read Docker's storage state and refuse what cannot work") < main.index("Install the prerequisites")
+    names = [task["name"] for task in tasks("probe.yml")]
+    assert "Refuse a host where Docker cannot run devicemapper" in names
+    assert "Refuse to move a data root that has a file system mounted inside it" in names
+
+
+def test_inner_mount_is_found_and_named():
+    decide = next(task for task in tasks("probe.yml") if task["name"] == "Decide what a run would change, from what was read")
+    expression = decide["ansible.builtin.set_fact"]["__devicemapper_inner_mounts"]
+    mounts = ["/", "/var/lib/docker", "/var/lib/docker/volumes", "/var/lib/docker2", "/var/lib/dockerX/a"]
+    assert render(expression, __devicemapper_mounts=mounts, __devicemapper_data_root="/var/lib/docker") == [
+        "/var/lib/docker/volumes"]
+
+
+@pytest.mark.parametrize("given, expected", [
+    ("/var/lib/docker/", "/var/lib/docker"), ("/var/lib/docker//", "/var/lib/docker"),
+    ("/var/lib/docker", "/var/lib/docker"), ("/", "/"),
+])
+def test_data_root_trailing_slash_is_dropped(given, expected):
+    keep = next(task for task in tasks("probe.yml") if task["name"] == "Keep what the probes found")
+    expression = keep["ansible.builtin.set_fact"]["__devicemapper_data_root"]
+    assert render(expression, __devicemapper_probe_raw={"data_root": given}) == expected
+
+
+def test_earlier_backups_and_lost_found_are_never_moved_again():
+    decide = next(task for task in tasks("probe.yml") if task["name"] == "Decide what a run would change, from what was read")
+    expression = decide["ansible.builtin.set_fact"]["__devicemapper_entries"]
+    entries = ["image", "docker.bk-20250101T000000Z", "lost+found", "overlay2", "docker.bkX"]
+    assert render(expression, __devicemapper_probe={"data_root_entries": entries},
+                  __devicemapper_data_root="/var/lib/docker") == ["image", "overlay2", "docker.bkX"]
+
+
+def run_script(name, *args):
+    subprocess.run(["/bin/sh", "-c", VARS[name], "sh"] + list(args), check=True, timeout=30)
+
+
+def tree(path):
+    found = []
+    for base, dirs, files in os.walk(path):
+        for entry in dirs + files:
+            found.append(os.path.relpath(os.path.join(base, entry), path))
+    return sorted(found)
+
+
+@pytest.mark.parametrize("inside", [True, False])
+def test_stash_and_unstash_round_trip_and_keep_older_backups(inside):
+    work = tempfile.mkdtemp()
+    try:
+        root = os.path.join(work, "docker")
+        os.makedirs(os.path.join(root, "image", "overlay2"))
+        os.makedirs(os.path.join(root, "docker.bk-old", "kept"))
+        os.makedirs(os.path.join(root, "lost+found"))
+        with open(os.path.join(root, "image", "overlay2", "repositories.json"), "w") as handle:
+            handle.write("{}")
+        before = tree(root)
+        backup = os.path.join(root, "docker.bk-new") if inside else root + ".bk-new"
+        run_script("__devicemapper_stash_script", root, backup, "inside" if inside else "beside")
+        if inside:
+            assert sorted(os.listdir(root)) == ["docker.bk-new", "docker.bk-old", "lost+found"]
+            assert tree(backup) == ["image", "image/overlay2", "image/overlay2/repositories.json"]
+        else:
+            assert not os.path.exists(root)
+        run_script("__devicemapper_unstash_script", backup, root, "inside" if inside else "beside")
+        assert tree(root) == before
+        assert not os.path.exists(backup)
+    finally:
+        shutil.rmtree(work)
+
+
+# Issue 12 item 6: leftovers.
+def test_activation_drop_in_may_fail_and_is_removed_when_no_longer_wanted():
+    with open(os.path.join(ROLE, "templates", "devicemapper-thinpool.conf")) as handle:
+        assert "\nExecStartPre=-{{" in handle.read()
+    removal = next(task for task in tasks("present.yml")
+                   if task["name"] == "Remove the pool activation drop-in Docker no longer needs")
+    assert removal["ansible.builtin.file"]["state"] == "absent"
+    assert removal["when"] == "devicemapper_mode != 'direct-lvm' or not __devicemapper_activate_on_boot"
+
+
+# Issue 11 item 1: no package manager call when the tools are there.
+def test_packages_only_when_a_tool_is_missing_and_never_in_check_mode():
+    install = next(task for task in tasks("prerequisites.yml") if "ansible.builtin.package" in task)
+    assert install["when"] == "__devicemapper_tools_missing | length > 0 and not __devicemapper_check_mode"
+    for task in tasks("prerequisites.yml"):
+        assert "__devicemapper_tools_missing | length > 0" in task["when"], task["name"]
