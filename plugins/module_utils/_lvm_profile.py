@@ -307,9 +307,15 @@ def render_config_string(sections):
     """One-line LVM configuration text for ``--config``: ``allocation { key = value }``."""
     parts = []
     for section, items in sections:
-        body = " ".join("%s = %s" % (key, _render_scalar("settings.%s.%s" % (section, key), value))
-                        for key, value in items)
-        parts.append("%s { %s }" % (section, body))
+        body = []
+        for key, value in items:
+            where = "settings.%s.%s" % (section, key)
+            if isinstance(value, list):
+                rendered = "[ %s ]" % ", ".join(_render_scalar(where, item) for item in value)
+            else:
+                rendered = _render_scalar(where, value)
+            body.append("%s = %s" % (key, rendered))
+        parts.append("%s { %s }" % (section, " ".join(body)))
     return " ".join(parts)
 
 

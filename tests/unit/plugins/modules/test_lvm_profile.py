@@ -258,3 +258,14 @@ def test_input_refusals_come_before_the_lock(tmp_path, monkeypatch):
         case["input"].update(name='a"b', lock_timeout=0)
         result = run_case(lvm_profile, case, tmp_path, monkeypatch)
     assert result["msg"].startswith("name: 'a\"b' may only contain")
+
+
+def test_lvm_checks_exactly_the_settings_it_has_no_default_for():
+    profilable = _lvm_profile.parse_profilable(load_fixture("lvm_profile/lvmconfig_profilable")["out"])
+    sections = _lvm_profile.validate_settings(
+        [("allocation", [("cache_policy", "smq"), ("cache_settings", {"smq": {"a": 1}}),
+                         ("thin_pool_chunk_size", [512]), ("thin_pool_zero", 0)])], profilable)
+    untyped = _lvm_profile.settings_without_default(sections, profilable)
+    assert untyped == [("allocation", [("cache_policy", "smq"), ("thin_pool_chunk_size", [512])])]
+    assert _lvm_profile.render_config_string(untyped) == \
+        'allocation { cache_policy = "smq" thin_pool_chunk_size = [ 512 ] }'
