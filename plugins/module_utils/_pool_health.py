@@ -29,7 +29,7 @@ from ansible_collections.container_storage.devicemapper.plugins.module_utils._dm
     Dmsetup, dm_name, parse_thin_pool_status, split_status_line,
 )
 from ansible_collections.container_storage.devicemapper.plugins.module_utils._docker import (
-    DaemonJsonError, parse_daemon_json,
+    DaemonJsonError, read_daemon_json,
 )
 from ansible_collections.container_storage.devicemapper.plugins.module_utils._docker_storage import (
     storage_from_config,
@@ -188,12 +188,9 @@ def containerd_pool_name(text):
     return None
 
 
-def docker_pool_name(text, path=DOCKER_DAEMON_JSON):
-    """The thin pool a daemon.json gives Docker's devicemapper graph driver, or None.
-
-    DaemonJsonError when the file is not a JSON object.
-    """
-    storage = storage_from_config(parse_daemon_json(text, path))
+def docker_pool_name(document):
+    """The thin pool a daemon.json document gives Docker's devicemapper graph driver, or None."""
+    storage = storage_from_config(document or {})
     if storage["driver"] != "devicemapper":
         return None
     return storage["pool"]
@@ -201,8 +198,8 @@ def docker_pool_name(text, path=DOCKER_DAEMON_JSON):
 
 def _read_optional(path):
     try:
-        with open(path) as handle:
-            return handle.read()
+        with open(path, "rb") as handle:
+            return handle.read().decode("utf-8", "replace")
     except (IOError, OSError) as exc:
         if not os.path.exists(path):
             return None
@@ -219,15 +216,17 @@ def read_engine_pools(daemon_json=DOCKER_DAEMON_JSON, containerd_config=CONTAINE
     """
     pools = dict((engine, None) for engine in ENGINES)
     errors = []
-    for engine, path, reader in (("docker", daemon_json, docker_pool_name),
-                                 ("containerd", containerd_config, None)):
-        try:
-            text = _read_optional(path)
-            if text is None:
-                continue
-            pools[engine] = reader(text, path) if reader else containerd_pool_name(text)
-        except (HealthReadError, DaemonJsonError) as exc:
-            errors.append(str(exc))
+    try:
+        # dockerd lets the last of two equal keys win; so does this read
+        pools["docker"] = docker_pool_name(read_daemon_json(daemon_json, refuse_duplicates=False)[0])
+    except DaemonJsonError as exc:
+        errors.append(str(exc))
+    try:
+        text = _read_optional(containerd_config)
+        if text is not None:
+            pools["containerd"] = containerd_pool_name(text)
+    except HealthReadError as exc:
+        errors.append(str(exc))
     return pools, errors
 
 

@@ -72,7 +72,7 @@ class SubprocessRunner(object):
             # run() kills the child when the timeout expires: nothing is left behind
             proc = subprocess.run([self.find(argv[0])] + argv[1:], stdout=subprocess.PIPE,
                                   stderr=subprocess.PIPE, universal_newlines=True, env=env,
-                                  timeout=self.timeout)
+                                  timeout=self.timeout, check=False)
         except subprocess.TimeoutExpired as exc:
             raise CommandTimeout(argv, self.timeout, exc.stdout or "", exc.stderr or "")
         if proc.returncode != 0:
@@ -150,7 +150,7 @@ def _labels(pairs):
 
 def _number(value):
     if isinstance(value, float):
-        return repr(round(value, 6))
+        return repr(value)
     return str(value)
 
 
@@ -246,7 +246,7 @@ def evaluate(pools, args):
                                  % (label, steps, p["vg"])))
     for label in sorted(wanted - seen):
         problems.append((CRITICAL, "%s: no such thin pool" % label))
-    code = max([status for status, _ in problems] or [OK])
+    code = max([status for status, _message in problems] or [OK])
     return code, problems, perf
 
 
@@ -257,7 +257,7 @@ def _num(value):
 def check_line(code, problems, perf, checked):
     if problems:
         worst_first = sorted(problems, key=lambda item: -item[0])
-        text = "; ".join(message for _, message in worst_first)
+        text = "; ".join(message for _status, message in worst_first)
     else:
         text = "%d thin pool(s) fine" % checked
     line = "THINPOOL %s - %s" % (STATUS_NAMES[code], text)
@@ -289,7 +289,7 @@ def run_textfile(args, runner):
 
 
 def parse_args(argv):
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--timeout", type=int, default=DEFAULT_TIMEOUT,
                         help="seconds each command may run (default %(default)s)")
     parser.add_argument("--docker-config", default=DOCKER_DAEMON_JSON)
