@@ -107,7 +107,7 @@ def check_setting_value(where, value):
         except _validate.InputError as exc:
             raise ProfileError(str(exc))
     elif isinstance(value, dict):
-        for key, item in sorted(value.items()):
+        for key, item in sorted(value.items(), key=lambda pair: str(pair[0])):
             check_setting_value("%s.%s" % (where, key), item)
     elif isinstance(value, list):
         for index, item in enumerate(value):
