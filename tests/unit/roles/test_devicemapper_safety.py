@@ -260,3 +260,18 @@ def test_packages_only_when_a_tool_is_missing_and_never_in_check_mode():
     assert install["when"] == "__devicemapper_tools_missing | length > 0 and not __devicemapper_check_mode"
     for task in tasks("prerequisites.yml"):
         assert "__devicemapper_tools_missing | length > 0" in task["when"], task["name"]
+
+
+@pytest.mark.parametrize("recorded, mode, pool, reported", [
+    ("", "direct-lvm", "thinpool", False),
+    ("docker/thinpool", "direct-lvm", "thinpool", False),
+    ("docker/thinpool", "direct-lvm", "newpool", True),
+    ("docker/thinpool", "loop-lvm", "thinpool", True),
+])
+def test_a_pool_no_longer_wanted_is_reported_not_removed(recorded, mode, pool, reported):
+    report = next(task for task in tasks("present.yml")
+                  if task["name"] == "Report a pool of an earlier run that Docker no longer uses")
+    condition = "{{ %s }}" % report["when"]
+    assert render(condition, __devicemapper_record={"pool": recorded}, devicemapper_mode=mode,
+                  devicemapper_pool=pool) is reported
+    assert "ansible.builtin.debug" in report
