@@ -184,9 +184,13 @@ def test_refusals_come_before_packages_and_the_pool():
 def test_inner_mount_is_found_and_named():
     decide = next(task for task in tasks("probe.yml") if task["name"] == "Decide what a run would change, from what was read")
     expression = decide["ansible.builtin.set_fact"]["__devicemapper_inner_mounts"]
-    mounts = ["/", "/var/lib/docker", "/var/lib/docker/volumes", "/var/lib/docker2", "/var/lib/dockerX/a"]
+    mounts = ["/", "/var/lib/docker", "/var/lib/docker/volumes", "/var/lib/docker2", "/var/lib/dockerX/a",
+              # Docker's own, gone once it stops: layers, shm, a local volume in use
+              "/var/lib/docker/overlay2/0123abcd/merged", "/var/lib/docker/devicemapper/mnt/0123abcd",
+              "/var/lib/docker/containers/0123abcd/mounts/shm", "/var/lib/docker/volumes/nfsdata/_data",
+              "/var/lib/docker/image"]
     assert render(expression, __devicemapper_mounts=mounts, __devicemapper_data_root="/var/lib/docker") == [
-        "/var/lib/docker/volumes"]
+        "/var/lib/docker/volumes", "/var/lib/docker/image"]
 
 
 @pytest.mark.parametrize("given, expected", [
