@@ -120,8 +120,8 @@ def test_headroom_by_hand():
 
 def test_health_flags_from_dmsetup_status(collector):
     pools, _errors = pools_of(collector, "m1")
-    assert pools["tank/ropool"]["flags"] == {"out_of_data_space": False, "read_only": True,
-                                              "needs_check": False, "failed": False}
+    assert pools["tank/ropool"]["flags"] == {
+        "out_of_data_space": False, "read_only": True, "needs_check": False, "failed": False}
     assert pools["tank/fullpool"]["flags"]["out_of_data_space"] is True
     assert pools["tank/fullpool"]["data_used_ratio"] == 1.0
     assert pools["tank/fullpool"]["when_full"] == "error"
