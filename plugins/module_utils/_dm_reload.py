@@ -193,26 +193,40 @@ def resolve_device(runner, ref, owner):
     return BlockDevice(ref, fields[0], fields[1], fields[2])
 
 
+def _unreadable(argv, out):
+    return ReloadError("`%s` printed something this module cannot read: %r; nothing was changed"
+                       % (" ".join(argv), out.strip()[:400]))
+
+
+def _whole_number(argv, out):
+    try:
+        return int(out.strip())
+    except ValueError:
+        raise _unreadable(argv, out)
+
+
 def read_size(runner, device):
-    out = runner.run(["blockdev", "--getsz", device.path])[1]
-    return int(out.strip())
+    argv = ["blockdev", "--getsz", device.path]
+    return _whole_number(argv, runner.run(argv)[1])
 
 
 def read_loop_refresh_size(runner, device):
     """Size in sectors the loop device will have after `losetup -c`, or None."""
-    out = runner.run(["losetup", "--list", "--json", "--output",
-                      "NAME,BACK-FILE,OFFSET,SIZELIMIT", device.path])[1]
-    loops = json.loads(out).get("loopdevices") or []
-    if not loops:
-        return None
-    loop = loops[0]
-    backing = loop.get("back-file") or ""
+    argv = ["losetup", "--list", "--json", "--output", "NAME,BACK-FILE,OFFSET,SIZELIMIT",
+            device.path]
+    out = runner.run(argv)[1]
+    try:
+        loops = json.loads(out).get("loopdevices") or [{}]
+        backing = loops[0].get("back-file") or ""
+        offset = int(loops[0].get("offset") or 0)
+        limit = int(loops[0].get("sizelimit") or 0)
+    except (ValueError, TypeError, AttributeError):
+        raise _unreadable(argv, out)
     device.backing_file = backing
     if not backing or backing.endswith("(deleted)"):
         return None
-    out = runner.run(["stat", "--dereference", "--format=%s", backing])[1]
-    size = int(out.strip()) - int(loop.get("offset") or 0)
-    limit = int(loop.get("sizelimit") or 0)
+    argv = ["stat", "--dereference", "--format=%s", backing]
+    size = _whole_number(argv, runner.run(argv)[1]) - offset
     if limit:
         size = min(size, limit)
     # The kernel's own rule (loop.c, get_loop_size): bytes past the offset,
