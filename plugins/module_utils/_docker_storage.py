@@ -59,9 +59,12 @@ def parse_docker_info(out):
         info = json.loads(out)
     except ValueError as exc:
         return None, "docker info printed no JSON: %s" % exc
+    if not isinstance(info, dict):
+        return None, "docker info printed JSON that is not an object"
     if info.get("ServerErrors"):
-        return None, "; ".join(info["ServerErrors"])
-    status = dict(pair for pair in info.get("DriverStatus") or [] if len(pair) == 2)
+        return None, "; ".join(str(error) for error in info["ServerErrors"])
+    status = dict(pair for pair in info.get("DriverStatus") or []
+                  if isinstance(pair, list) and len(pair) == 2)
     return {
         "driver": info.get("Driver"),
         "driver_status": status,

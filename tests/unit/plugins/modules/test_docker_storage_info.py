@@ -6,6 +6,7 @@ import pytest
 from case_runner import load_cases
 from docker_case_files import run_docker_case
 
+from ansible_collections.container_storage.devicemapper.plugins.module_utils._docker_storage import parse_docker_info
 from ansible_collections.container_storage.devicemapper.plugins.modules import docker_storage_info
 
 CASES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "docker_storage_info_cases.yml")
@@ -14,3 +15,18 @@ CASES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "docker_storage
 @pytest.mark.parametrize("case", load_cases(CASES))
 def test_docker_storage_info(case, tmp_path, monkeypatch):
     run_docker_case(docker_storage_info, case, tmp_path, monkeypatch)
+
+
+@pytest.mark.parametrize("out, error", [
+    ("not json", "docker info printed no JSON"),
+    ("[1, 2]", "docker info printed JSON that is not an object"),
+    ('{"ServerErrors": ["Cannot connect", 5]}', "Cannot connect; 5"),
+])
+def test_docker_info_that_is_not_a_report_is_an_error_not_a_traceback(out, error):
+    info, problem = parse_docker_info(out)
+    assert info is None and error in problem
+
+
+def test_docker_info_driver_status_pairs_only():
+    info, problem = parse_docker_info('{"Driver": "overlay2", "DriverStatus": [["a", "b"], "c", ["d"]]}')
+    assert problem is None and info["driver_status"] == {"a": "b"}
