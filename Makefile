@@ -19,12 +19,14 @@ export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
 export ANSIBLE_CONFIG := $(CURDIR)/tools/ansible.cfg
 export PATH := $(BIN):$(PATH)
 
-.PHONY: help setup lint sanity unit compat molecule test demo clean lab-down release-notes package
+.PHONY: help setup lint sanity unit compat molecule test demo clean lab-down release-notes package docs
 
 help:
 	@echo "make demo    boot a lab VM, run tools/lab/demo.yml on it, print the result (KEEP=1 keeps the VM)"
-	@echo "make test    lint, sanity, unit, compat and every molecule scenario in lab VMs"
+	@echo "make test    lint, sanity, unit, compat, package, docs and every molecule scenario in lab VMs"
 	@echo "make unit | lint | sanity | compat | molecule [SCENARIOS='lab thinpool']"
+	@echo "make docs    the HTML docs site in .build/docs/html, checked in headless Chromium"
+	@echo "make package | release-notes   the tarball's checks; CHANGELOG.rst from the fragments"
 
 $(BUILD)/apt.stamp:
 	@mkdir -p $(BUILD)
@@ -91,7 +93,7 @@ molecule: setup lab-image
 	@trap '$(LAB) down --all' EXIT INT TERM; \
 	  $(BIN)/python tools/lab/run_scenarios.py $(SCENARIOS) $(MATRIX_LEGS)
 
-test: lint sanity unit compat package molecule
+test: lint sanity unit compat package docs molecule
 
 demo: setup lab-image
 	$(LAB) run --prefix demo --disks 1 $(if $(KEEP),--keep) -- \
@@ -106,6 +108,20 @@ release-notes: setup
 package: setup
 	tools/release/release_notes.sh --check
 	tools/release/check_package.sh
+
+$(BUILD)/chromium.stamp:
+	@mkdir -p $(BUILD)
+	@if ! command -v chromium >/dev/null; then \
+	  DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; fi
+	@touch $@
+
+# The HTML docs site in .build/docs/html (antsibull-docs + Sphinx, warnings are errors),
+# then the index and a module page opened in headless Chromium (tools/docs/check_site.py).
+docs: setup $(BUILD)/chromium.stamp
+	$(BIN)/antsibull-docs lint-collection-docs --plugin-docs .
+	tools/docs/build.sh
+	$(BIN)/python tools/docs/check_site.py $(BUILD)/docs/html
 
 lab-down:
 	$(LAB) down --all
