@@ -809,6 +809,7 @@ class DaemonConfigManager(object):
         new_text = render_daemon_json(after, detect_indent(text)) if changed else text
         backup_file = None
         if changed and not self.module.check_mode:
+            self.refuse_if_changed_since_read(text if exists else None)
             if params["backup"] and exists:
                 backup_file = self.module.backup_local(self.path)
             self.write(new_text)
@@ -846,6 +847,18 @@ class DaemonConfigManager(object):
             if rc == 0:
                 return split_systemctl_cat(out)
         return read_unit_files(unit_dirs or DEFAULT_UNIT_DIRS)
+
+    def refuse_if_changed_since_read(self, text):
+        """The host lock keeps this collection's runs apart, not an editor or another tool:
+        a file that changed since it was read is not overwritten (that edit would be lost)."""
+        try:
+            with open(self.path, "rb") as handle:
+                now = handle.read()
+        except (IOError, OSError):
+            now = None
+        if now != (None if text is None else text.encode("utf-8")):
+            self.fail("%s changed (or appeared) while this run was checking it, so it was not written: "
+                      "something outside this collection edits it; run again" % self.path)
 
     def write(self, text):
         """An existing file keeps owner, mode and SELinux context; a new one is root's, 0644."""

@@ -25,7 +25,8 @@ description:
     newer the module warns, and fails when O(storage_driver=devicemapper) is asked for.
   - Does not restart Docker; notify a handler that restarts the C(docker) service.
   - Holds the collection's host lock from reading the file to writing it, so two runs at once never
-    lose each other's edit.
+    lose each other's edit. A file that something else changed between the read and the write is not
+    overwritten; the module fails and keeps that change.
 author:
   - container_storage developers (@container-storage)
 options:

@@ -198,3 +198,23 @@ def test_the_lock_is_held_from_the_read_to_the_write(tmp_path, monkeypatch):
     run_case(docker_daemon_config, _case(), tmp_path, monkeypatch)
     holding("after")
     assert seen == [("read", "locked"), ("write", "locked"), ("after", "free")]
+
+
+@pytest.mark.parametrize("existing", [True, False])
+def test_a_file_changed_by_another_tool_meanwhile_is_not_overwritten(tmp_path, monkeypatch, existing):
+    """Between the read and the write the module runs dockerd --version; an edit made then is kept."""
+    path = tmp_path / "daemon.json"
+    if existing:
+        path.write_bytes(b'{"log-level": "warn"}\n')
+    real_check = docker_daemon_config.DaemonConfigManager.check_dockerd
+
+    def check_while_someone_edits(self, storage_driver):
+        path.write_bytes(b'{"log-level": "debug"}\n')
+        return real_check(self, storage_driver)
+
+    monkeypatch.setattr(docker_daemon_config.DaemonConfigManager, "check_dockerd", check_while_someone_edits)
+    case = _case(expect={"failed": True, "changed": False,
+                         "msg_contains": ["changed (or appeared) while this run was checking it"]})
+    from case_runner import run_case as run_plain_case  # the file changes on purpose: no snapshot check
+    run_plain_case(docker_daemon_config, case, tmp_path, monkeypatch)
+    assert path.read_bytes() == b'{"log-level": "debug"}\n'
