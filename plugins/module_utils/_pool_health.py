@@ -23,8 +23,10 @@ from __future__ import absolute_import, division, print_function
 __metaclass__ = type
 
 import os
-import re
 
+from ansible_collections.container_storage.devicemapper.plugins.module_utils._containerd import (
+    DEVMAPPER_TABLE, ConfigError, read_document, strip_dm_prefix,
+)
 from ansible_collections.container_storage.devicemapper.plugins.module_utils._dm import (
     Dmsetup, dm_name, parse_thin_pool_status, split_status_line,
 )
@@ -162,29 +164,21 @@ def autoextend_headroom(pool_bytes, extent_bytes, free_extents, percent, cap=HEA
 
 # ---------------------------------------------------------------- engines
 
-_TOML_TABLE = re.compile(r"^\s*\[\s*([^\[\]]+?)\s*\]\s*(?:#.*)?$")
-_TOML_POOL_NAME = re.compile(r"""^\s*pool_name\s*=\s*(?:"([^"]*)"|'([^']*)')\s*(?:#.*)?$""")
-# containerd 1.3 named the plugin "devmapper"; later configs use the full plugin id.
-_DEVMAPPER_TABLES = ("plugins.devmapper", 'plugins."io.containerd.snapshotter.v1.devmapper"',
-                     "plugins.'io.containerd.snapshotter.v1.devmapper'")
+# containerd 1.x configs without `version` (version 1) named the plugin "devmapper".
+_DEVMAPPER_V1_TABLE = ("plugins", "devmapper")
 
 
-def containerd_pool_name(text):
-    """``pool_name`` of containerd's devmapper snapshotter in a config.toml, or None.
+def containerd_pool_name(text, path=CONTAINERD_CONFIG):
+    """``pool_name`` of containerd's devmapper snapshotter in a config.toml (its /dev/mapper name), or None.
 
-    Reads only what is needed (table headers and that key), not TOML in full:
-    Python 3.6 has no TOML parser and the collector is standard-library only.
+    Read with the collection's TOML reader, as the containerd_devmapper module
+    reads it; ConfigError when the file is not TOML.
     """
-    table = None
-    for line in text.splitlines():
-        header = _TOML_TABLE.match(line)
-        if header:
-            table = re.sub(r"\s*\.\s*", ".", header.group(1))
-            continue
-        if table in _DEVMAPPER_TABLES:
-            match = _TOML_POOL_NAME.match(line)
-            if match:
-                return match.group(1) if match.group(1) is not None else match.group(2)
+    document = read_document(text, path)
+    for table in (DEVMAPPER_TABLE, _DEVMAPPER_V1_TABLE):
+        settings = document.lookup(table)
+        if isinstance(settings, dict) and isinstance(settings.get("pool_name"), str) and settings["pool_name"]:
+            return strip_dm_prefix(settings["pool_name"])
     return None
 
 
@@ -199,7 +193,9 @@ def docker_pool_name(document):
 def _read_optional(path):
     try:
         with open(path, "rb") as handle:
-            return handle.read().decode("utf-8", "replace")
+            return handle.read().decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise HealthReadError("%s is not valid UTF-8: %s" % (path, exc))
     except (IOError, OSError) as exc:
         if not os.path.exists(path):
             return None
@@ -224,8 +220,8 @@ def read_engine_pools(daemon_json=DOCKER_DAEMON_JSON, containerd_config=CONTAINE
     try:
         text = _read_optional(containerd_config)
         if text is not None:
-            pools["containerd"] = containerd_pool_name(text)
-    except HealthReadError as exc:
+            pools["containerd"] = containerd_pool_name(text, containerd_config)
+    except (HealthReadError, ConfigError) as exc:
         errors.append(str(exc))
     return pools, errors
 

@@ -173,6 +173,7 @@ def test_docker_on_overlay2_uses_no_pool_and_a_broken_daemon_json_is_an_error(co
     ("[plugins.'io.containerd.snapshotter.v1.devmapper']\n  pool_name = 'b'  # v3 quoting\n", "b"),
     ('[plugins.devmapper]\npool_name = "old"\n', "old"),
     ('[plugins."io.containerd.snapshotter.v1.devmapper"]\nroot_path = "/x"\n[other]\npool_name = "no"\n', None),
+    ('version = 2\n[plugins."io.containerd.snapshotter.v1.devmapper"]\npool_name = "/dev/mapper/c-p"\n', "c-p"),
     ('[plugins."io.containerd.grpc.v1.cri".containerd]\nsnapshotter = "devmapper"\n', None),
 ])
 def test_containerd_pool_name(text, expected):

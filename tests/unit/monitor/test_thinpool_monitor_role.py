@@ -34,7 +34,10 @@ def imports_of(path):
     with open(path) as handle:
         tree = ast.parse(handle.read(), path)
     for node in ast.walk(tree):
-        if isinstance(node, ast.ImportFrom) and node.module:
+        if isinstance(node, ast.ImportFrom) and node.module == PACKAGE[:-1]:
+            for alias in node.names:  # from ...module_utils import _dm
+                yield PACKAGE + alias.name
+        elif isinstance(node, ast.ImportFrom) and node.module:
             yield node.module
         elif isinstance(node, ast.Import):
             for alias in node.names:
