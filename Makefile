@@ -19,7 +19,7 @@ export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
 export ANSIBLE_CONFIG := $(CURDIR)/tools/ansible.cfg
 export PATH := $(BIN):$(PATH)
 
-.PHONY: help setup lint sanity unit compat molecule test demo clean lab-down release-notes package docs
+.PHONY: help setup lint sanity unit compat molecule test demo clean lab-down release-notes package docs sanity36
 
 help:
 	@echo "make demo    boot a lab VM, run tools/lab/demo.yml on it, print the result (KEEP=1 keeps the VM)"
@@ -82,6 +82,10 @@ compat:
 	    $(PY36) -c 'import ast,sys; ast.parse(open(sys.argv[1]).read(), sys.argv[1])' $$f || exit 1; \
 	  done; echo "compat: plugins parse on $$($(PY36) --version)"
 
+# ansible-test 2.16 sanity (compile, import) on Python 3.6, the oldest target of ansible-core 2.16; no VM.
+sanity36: setup
+	tools/sanity/sanity36.sh $(SANITY_DIR)-py36
+
 lab-image: setup
 	$(LAB) build
 
@@ -93,7 +97,7 @@ molecule: setup lab-image
 	@trap '$(LAB) down --all' EXIT INT TERM; \
 	  $(BIN)/python tools/lab/run_scenarios.py $(SCENARIOS) $(MATRIX_LEGS)
 
-test: lint sanity unit compat package docs molecule
+test: lint sanity unit compat sanity36 package docs molecule
 
 demo: setup lab-image
 	$(LAB) run --prefix demo --disks 1 $(if $(KEEP),--keep) -- \
