@@ -23,7 +23,7 @@ export PATH := $(BIN):$(PATH)
 
 help:
 	@echo "make demo    boot a lab VM, run tools/lab/demo.yml on it, print the result (KEEP=1 keeps the VM)"
-	@echo "make test    lint, sanity, unit, compat, package, docs and every molecule scenario in lab VMs"
+	@echo "make test    lint, sanity, unit, compat, sanity36, package, docs and every molecule scenario in lab VMs"
 	@echo "make unit | lint | sanity | compat | molecule [SCENARIOS='lab thinpool']"
 	@echo "make docs    the HTML docs site in .build/docs/html, checked in headless Chromium"
 	@echo "make package | release-notes   the tarball's checks; CHANGELOG.rst from the fragments"
