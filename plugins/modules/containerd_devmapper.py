@@ -11,7 +11,7 @@ __metaclass__ = type
 DOCUMENTATION = r"""
 module: containerd_devmapper
 short_description: Configure containerd's devmapper snapshotter on an existing thin pool
-version_added: 0.2.0
+version_added: 1.0.0
 description:
   - Sets the C([plugins."io.containerd.snapshotter.v1.devmapper"]) section of containerd's
     C(config.toml), and optionally makes devmapper the CRI plugin's default snapshotter (for kubelet).

@@ -12,7 +12,7 @@ DOCUMENTATION = r"""
 ---
 module: dm_reload
 short_description: Change the table of a live device-mapper device safely
-version_added: 0.1.0
+version_added: 1.0.0
 description:
   - Loads a new table into a device-mapper device and makes it live with
     C(dmsetup reload), C(dmsetup suspend) and C(dmsetup resume), the way Docker's

@@ -11,7 +11,7 @@ __metaclass__ = type
 DOCUMENTATION = r"""
 module: docker_daemon_config
 short_description: Set Docker's storage driver and storage options in daemon.json, validated first
-version_added: 0.1.0
+version_added: 1.0.0
 description:
   - Manages only the C(storage-driver) and C(storage-opts) keys of Docker's C(daemon.json).
     Every other key stays as it was, in its order.

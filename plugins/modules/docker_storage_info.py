@@ -11,7 +11,7 @@ __metaclass__ = type
 DOCUMENTATION = r"""
 module: docker_storage_info
 short_description: Report which storage driver and pool a host's Docker uses
-version_added: 0.1.0
+version_added: 1.0.0
 description:
   - Reads, without changing anything, what decides Docker's storage on a host in one call, the
     version of C(dockerd) (Docker Engine 25 and newer have no devicemapper driver), the state of
@@ -19,7 +19,7 @@ description:
     data root.
   - RV(current) says what Docker runs on now (from C(docker info)), or, when it is stopped, what
     it would start with (from C(daemon.json), or the one driver its data root already holds).
-  - The M(container_storage.devicemapper.devicemapper) role uses it to decide whether storage is
+  - The P(container_storage.devicemapper.devicemapper#role) role uses it to decide whether storage is
     about to change, so that Docker is stopped only then.
   - C(daemon.json) is read first, as bytes decoded as UTF-8 whatever the locale, with the same reader
     as M(container_storage.devicemapper.docker_daemon_config). When it exists but cannot be used the

@@ -12,7 +12,7 @@ DOCUMENTATION = r"""
 ---
 module: lvm_profile
 short_description: Manage an LVM metadata profile and the logical volumes that use it
-version_added: 0.1.0
+version_added: 1.0.0
 description:
   - Writes an LVM metadata profile C(<profile_dir>/<name>.profile), for example the
     autoextend policy of a thin pool from Docker's direct-lvm guide, and attaches it to

@@ -11,7 +11,7 @@ __metaclass__ = type
 DOCUMENTATION = r"""
 module: thinpool
 short_description: LVM thin pool for Docker's devicemapper storage driver in direct-lvm mode
-version_added: 0.1.0
+version_added: 1.0.0
 description:
   - Creates, grows, tunes and removes an LVM thin pool on dedicated block devices, as Docker's
     direct-lvm guide does by hand (C(pvcreate), C(vgcreate), a 95%/1% data and metadata split,
@@ -119,7 +119,7 @@ options:
   convert_existing:
     description:
       - Convert an existing LV named O(name) that is not a thin pool, together with its
-        C(<name>meta) LV, into the pool (C(lvconvert -y --thinpool)): the guide's manual steps,
+        C(<name>meta) LV, into the pool (C(lvconvert -y --thinpool)), the guide's manual steps
         interrupted before C(lvconvert). The metadata LV's content is overwritten.
       - Without it such a layout is refused and nothing is changed.
     type: bool

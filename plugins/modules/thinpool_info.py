@@ -11,7 +11,7 @@ __metaclass__ = type
 DOCUMENTATION = r"""
 module: thinpool_info
 short_description: Report LVM thin pools and flag the ones that need attention
-version_added: 0.1.0
+version_added: 1.0.0
 description:
   - Returns every LVM thin pool on the host (or those in O(vg), or the one named O(name)) with the
     same fields as M(container_storage.devicemapper.thinpool)'s RV(container_storage.devicemapper.thinpool#module:pool).
