@@ -100,6 +100,11 @@ class HostLock(object):
     def release(self):
         if self.handle is not None:
             try:
+                # clear who held it: a later holder outside this collection (flock(1))
+                # writes nothing, and must not be reported under our old name
+                self.handle.seek(0)
+                self.handle.truncate()
+                self.handle.flush()
                 fcntl.flock(self.handle.fileno(), fcntl.LOCK_UN)
             finally:
                 self.handle.close()

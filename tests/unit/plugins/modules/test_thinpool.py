@@ -46,3 +46,12 @@ def test_every_command_runs_under_a_timeout(tmp_path, monkeypatch):
         "expect": {"changed": True, "timeouts": [300] * 6},
     }
     run_case(thinpool, case, tmp_path, monkeypatch)
+
+
+def test_a_released_lock_names_nobody(tmp_path):
+    from ansible_collections.container_storage.devicemapper.plugins.module_utils._lock import HostLock
+
+    lock = HostLock("first run").acquire()
+    assert "first run" in open(lock.path).read()
+    lock.release()
+    assert open(lock.path).read() == ""
