@@ -46,6 +46,23 @@ DEFAULT_ENV_FILES = ["/etc/sysconfig/docker-storage", "/etc/sysconfig/docker",
 # Engine 25 removed the devicemapper graph driver.
 DOCKER_WITHOUT_DEVICEMAPPER = (25, 0)
 
+# The containerd image store: with features."containerd-snapshotter" true, dockerd
+# keeps images in containerd and storage-driver names a containerd snapshotter.
+# Docker Engine 24.0 introduced it, as experimental (24.0.0 release notes, "Introduce
+# experimental support for containerd as the content store", moby/moby#43735, the PR
+# that added the containerd-snapshotter feature flag); dockerd 23 and older ignore
+# the flag and would go on with their graph driver.
+FEATURES_KEY = "features"
+SNAPSHOTTER_FEATURE = "containerd-snapshotter"
+DOCKER_WITH_CONTAINERD_STORE = (24, 0)
+# containerd's built-in snapshotters (io.containerd.snapshotter.v1 plugins of 1.7 and 2.x).
+CONTAINERD_SNAPSHOTTERS = ("overlayfs", "native", "devmapper", "btrfs", "zfs", "blockfile", "erofs", "aufs")
+# Graph driver names a user may carry over by habit, and the snapshotter that does that job.
+SNAPSHOTTER_FOR_GRAPH_DRIVER = {"overlay2": "overlayfs", "overlay": "overlayfs", "devicemapper": "devmapper",
+                                "vfs": "native", "fuse-overlayfs": "overlayfs"}
+# moby/moby#47377: dockerd refuses the containerd image store with user namespace remapping.
+USERNS_REMAP_KEY = "userns-remap"
+
 # ---------------------------------------------------------------- Go parsers
 
 _GO_TRUE = ("1", "t", "T", "TRUE", "true", "True")
@@ -315,6 +332,49 @@ def storage_warnings(config):
     return warnings
 
 
+def uses_containerd_snapshotter(config):
+    """True when daemon.json turns on the containerd image store (features.containerd-snapshotter)."""
+    features = (config or {}).get(FEATURES_KEY)
+    return isinstance(features, dict) and features.get(SNAPSHOTTER_FEATURE) is True
+
+
+def snapshotter_name_error(driver):
+    """Why ``driver`` cannot be storage-driver with the containerd image store, or None."""
+    if driver in CONTAINERD_SNAPSHOTTERS:
+        return None
+    hint = SNAPSHOTTER_FOR_GRAPH_DRIVER.get(driver)
+    if hint:
+        return ("storage-driver %s is a graph driver, but with features.containerd-snapshotter true dockerd "
+                "takes storage-driver as the name of a containerd snapshotter; the one for this job is %s"
+                % (driver, hint))
+    return ("storage-driver %r is not one of containerd's snapshotters (%s), which is what storage-driver names "
+            "with features.containerd-snapshotter true" % (driver, ", ".join(CONTAINERD_SNAPSHOTTERS)))
+
+
+def validate_snapshotter_storage(config):
+    """Errors in a daemon.json that uses the containerd image store."""
+    driver = config.get(STORAGE_DRIVER_KEY)
+    opts = config.get(STORAGE_OPTS_KEY)
+    errors = []
+    if driver is not None:
+        problem = snapshotter_name_error(driver)
+        if problem:
+            errors.append(problem)
+    if opts is not None:
+        if not isinstance(opts, list) or not all(isinstance(entry, str) for entry in opts):
+            return errors + ["storage-opts must be a list of key=value strings, got %r" % (opts,)]
+        dm_entries = [entry for entry in opts if (split_storage_opt(entry) or ("",))[0].startswith("dm.")]
+        if dm_entries:
+            errors.append("%s: dm.* options belong to the legacy devicemapper graph driver, which the containerd "
+                          "image store does not use; the devmapper snapshotter takes its pool and sizes from "
+                          "containerd's config.toml (module containerd_devmapper): remove them"
+                          % ", ".join(dm_entries))
+    if config.get(USERNS_REMAP_KEY):
+        errors.append("userns-remap is set, and dockerd cannot use the containerd image store with user "
+                      "namespace remapping (moby/moby#47377): remove one of them")
+    return errors
+
+
 def validate_config_storage(config):
     """Errors in the storage settings of a whole daemon.json document."""
     driver = config.get(STORAGE_DRIVER_KEY)
@@ -323,6 +383,12 @@ def validate_config_storage(config):
     if driver is not None and (not isinstance(driver, str) or not driver.strip()):
         errors.append("storage-driver must be a non-empty string, got %r" % (driver,))
         return errors
+    if uses_containerd_snapshotter(config):
+        return validate_snapshotter_storage(config)
+    if driver == "devmapper":
+        errors.append("storage-driver devmapper is containerd's devmapper snapshotter, which dockerd uses only "
+                      "with the containerd image store (features.containerd-snapshotter true, option "
+                      "containerd_snapshotter); the graph driver is called devicemapper")
     if opts is None:
         return errors
     if not isinstance(opts, list) or not all(isinstance(entry, str) for entry in opts):
@@ -520,17 +586,25 @@ def read_daemon_json(path, refuse_duplicates=True):
     return parse_daemon_json(data, path, refuse_duplicates)
 
 
-def merge_storage(document, state, storage_driver=None, storage_opts=None):
+def merge_storage(document, state, storage_driver=None, storage_opts=None, containerd_snapshotter=None):
     """A copy of ``document`` with the storage keys set (or removed); other keys untouched, in order.
 
     ``storage_opts`` is the rendered list; an empty list removes the key, None
-    leaves it as it is.
+    leaves it as it is. ``containerd_snapshotter`` true or false sets
+    features.containerd-snapshotter (the other features stay, in order); None
+    leaves it. state absent never touches ``features``: turning the image store
+    off would hide every image kept in containerd.
     """
     result = copy.deepcopy(document)
     if state == "absent":
         for key in STORAGE_KEYS:
             result.pop(key, None)
         return result
+    if containerd_snapshotter is not None:
+        features = result.get(FEATURES_KEY)
+        features = features if isinstance(features, dict) else {}
+        features[SNAPSHOTTER_FEATURE] = bool(containerd_snapshotter)
+        result[FEATURES_KEY] = features
     if storage_driver is not None:
         result[STORAGE_DRIVER_KEY] = storage_driver
     if storage_opts is not None:
@@ -717,6 +791,10 @@ def has_devicemapper(version):
     return version is None or tuple(version) < DOCKER_WITHOUT_DEVICEMAPPER
 
 
+def has_containerd_store(version):
+    return version is None or tuple(version) >= DOCKER_WITH_CONTAINERD_STORE
+
+
 # ---------------------------------------------------------------- the module
 
 # Options whose empty string would fall back to a default: a template that rendered
@@ -730,10 +808,25 @@ def check_daemon_config_params(params):
     driver = params.get("storage_driver")
     not_empty("storage_driver", driver, "a driver name, or state=absent to remove the storage settings,")
     refuse_empty(params, NON_EMPTY_OPTIONS)
-    if driver is not None and params.get("state", "present") == "present":
-        if not _DRIVER_NAME.match(driver) or driver not in KNOWN_STORAGE_DRIVERS:
-            raise InputError("storage_driver: %r is not a Docker storage driver (dockerd refuses to start "
-                             "with it); use one of %s" % (driver, ", ".join(KNOWN_STORAGE_DRIVERS)))
+    if driver is None or params.get("state", "present") != "present":
+        return
+    snapshotter = params.get("containerd_snapshotter")
+    if snapshotter is True:
+        problem = snapshotter_name_error(driver) if _DRIVER_NAME.match(driver) else (
+            "storage-driver %r is not one of containerd's snapshotters (%s)"
+            % (driver, ", ".join(CONTAINERD_SNAPSHOTTERS)))
+        if problem:
+            raise InputError("storage_driver (with containerd_snapshotter=true): " + problem)
+        return
+    # Without containerd_snapshotter the file's features decide which kind of name
+    # is right (validate_config_storage); a name of neither kind is wrong either way.
+    names = KNOWN_STORAGE_DRIVERS if snapshotter is False else KNOWN_STORAGE_DRIVERS + CONTAINERD_SNAPSHOTTERS
+    if not _DRIVER_NAME.match(driver) or driver not in names:
+        raise InputError("storage_driver: %r is not a Docker storage driver (dockerd refuses to start "
+                         "with it); use one of %s" % (driver, ", ".join(KNOWN_STORAGE_DRIVERS))
+                         + ("" if snapshotter is False else
+                            ", or with containerd_snapshotter=true a containerd snapshotter (%s)"
+                            % ", ".join(CONTAINERD_SNAPSHOTTERS)))
 
 
 class DaemonConfigManager(object):
@@ -758,8 +851,10 @@ class DaemonConfigManager(object):
     def run(self):
         params = self.params
         present = params["state"] == "present"
-        if not present and (params["storage_driver"] is not None or params["storage_opts"] is not None):
-            self.module.warn("storage_driver and storage_opts are ignored with state=absent")
+        if not present and (params["storage_driver"] is not None or params["storage_opts"] is not None
+                            or params["containerd_snapshotter"] is not None):
+            self.module.warn("storage_driver, storage_opts and containerd_snapshotter are ignored with "
+                             "state=absent (features.containerd-snapshotter is left as it is)")
         try:
             check_daemon_config_params(params)
         except InputError as exc:
@@ -787,17 +882,21 @@ class DaemonConfigManager(object):
         exists = before is not None
         if not exists:
             before, text = {}, ""
-        after = merge_storage(before, params["state"], storage_driver, storage_opts)
+        after = merge_storage(before, params["state"], storage_driver, storage_opts,
+                              params["containerd_snapshotter"] if present else None)
+        snapshotter = uses_containerd_snapshotter(after)
 
         if present:
             errors = validate_config_storage(after)
             if errors:
-                self.fail("Docker 24 would refuse these storage settings, %s was not changed: %s"
-                          % (self.path, "; ".join(errors)), config=before)
-            for warning in storage_warnings(after):
-                self.module.warn(warning)
+                self.fail("%s would refuse these storage settings, %s was not changed: %s"
+                          % ("dockerd" if snapshotter else "Docker 24", self.path, "; ".join(errors)),
+                          config=before)
+            if not snapshotter:
+                for warning in storage_warnings(after):
+                    self.module.warn(warning)
 
-        version = self.check_dockerd(storage_driver)
+        version = self.check_dockerd(storage_driver, snapshotter)
         if params["check_conflicts"] and any(key in after for key in STORAGE_KEYS):
             self.conflicts = find_conflicts(self.read_unit(), params["env_files"])
             if self.conflicts:
@@ -821,8 +920,11 @@ class DaemonConfigManager(object):
                                   before_header=self.path, after_header=self.path)
         self.module.exit_json(**result)
 
-    def check_dockerd(self, storage_driver):
-        """The dockerd major.minor, warning (or failing) when it has no devicemapper driver."""
+    def check_dockerd(self, storage_driver, snapshotter):
+        """The dockerd major.minor; fails (or warns) when it cannot use what the file would say.
+
+        ``snapshotter``: the file would turn on the containerd image store.
+        """
         if not self.runner.has_bin("dockerd"):
             return None
         rc, out, err = self.runner.run(["dockerd", "--version"], check_rc=False)
@@ -832,9 +934,25 @@ class DaemonConfigManager(object):
                              % (err or out).strip())
             return None
         text = "%d.%d" % version
+        if snapshotter:
+            if not has_containerd_store(version):
+                message = ("dockerd %s has no containerd image store (it came, experimental, in Docker Engine "
+                           "24.0): it ignores features.containerd-snapshotter and would take storage-driver as "
+                           "a graph driver" % text)
+                if self.params["containerd_snapshotter"]:
+                    self.fail("containerd_snapshotter=true: " + message)
+                if storage_driver is not None:
+                    self.fail("storage_driver=%s: %s" % (storage_driver, message))
+                self.module.warn(message)
+            elif tuple(version) < DOCKER_WITHOUT_DEVICEMAPPER:
+                self.module.warn("dockerd %s has the containerd image store only as an experimental feature "
+                                 "(Docker Engine 24)" % text)
+            return text
         if not has_devicemapper(version):
             message = ("dockerd %s is Docker Engine 25 or newer, which has no devicemapper storage driver "
-                       "(removed in Engine 25); devicemapper needs Docker 24 or older" % text)
+                       "(removed in Engine 25); devicemapper needs Docker 24 or older. On this Docker, thin "
+                       "pools serve through containerd's devmapper snapshotter: containerd_snapshotter=true "
+                       "with storage_driver=devmapper" % text)
             if storage_driver == "devicemapper":
                 self.fail("storage_driver=devicemapper: " + message)
             self.module.warn(message)

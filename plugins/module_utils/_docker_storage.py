@@ -16,9 +16,12 @@ import json
 import os
 import re
 
+from ansible_collections.container_storage.devicemapper.plugins.module_utils._containerd import (
+    CONTAINERD_DEFAULT_SNAPSHOTTER, parse_containerd_version,
+)
 from ansible_collections.container_storage.devicemapper.plugins.module_utils._docker import (
     KNOWN_STORAGE_DRIVERS, has_devicemapper, parse_dockerd_version, read_daemon_json,
-    split_storage_opt,
+    split_storage_opt, uses_containerd_snapshotter,
 )
 from ansible_collections.container_storage.devicemapper.plugins.module_utils._runner import CommandRunner
 from ansible_collections.container_storage.devicemapper.plugins.module_utils._validate import (
@@ -26,6 +29,10 @@ from ansible_collections.container_storage.devicemapper.plugins.module_utils._va
 )
 
 DEFAULT_DATA_ROOT = "/var/lib/docker"
+# docker info's DriverStatus "driver-type" when images live in containerd (the
+# containerd image store): Driver is then the containerd snapshotter's name.
+SNAPSHOTTER_DRIVER_TYPE = "io.containerd.snapshotter.v1"
+DEVMAPPER_PLUGIN_ROW = (SNAPSHOTTER_DRIVER_TYPE, "devmapper")
 UNIT_PROPERTIES = ["LoadState", "ActiveState", "UnitFileState"]
 # A systemd unit name without its type suffix (systemd.unit(5)): no '/', no space,
 # and no leading '-' that systemctl would read as an option.
@@ -67,6 +74,7 @@ def parse_docker_info(out):
                   if isinstance(pair, list) and len(pair) == 2)
     return {
         "driver": info.get("Driver"),
+        "driver_type": status.get("driver-type"),
         "driver_status": status,
         "root_dir": info.get("DockerRootDir"),
         "server_version": info.get("ServerVersion"),
@@ -75,9 +83,26 @@ def parse_docker_info(out):
     }, None
 
 
+def parse_plugin_status(out, row=DEVMAPPER_PLUGIN_ROW):
+    """The STATUS column (ok, skip, error) of one plugin in `ctr plugins ls`, or None when it is not listed.
+
+    The table is TYPE, ID, PLATFORMS, STATUS, separated by runs of spaces
+    (no column holds a space); the header is skipped by its TYPE.
+    """
+    for line in (out or "").splitlines():
+        columns = line.split()
+        if len(columns) >= 4 and tuple(columns[:2]) == row:
+            return columns[-1]
+    return None
+
+
 def storage_from_config(config):
     """The driver and pool a daemon.json makes Docker use; loop-lvm when devicemapper has no pool."""
     driver = config.get("storage-driver")
+    if uses_containerd_snapshotter(config):
+        # The pool of a containerd snapshotter is in containerd's config, not here.
+        return {"driver": driver or CONTAINERD_DEFAULT_SNAPSHOTTER, "pool": None, "loop": False,
+                "image_store": "containerd", "snapshotter": driver or CONTAINERD_DEFAULT_SNAPSHOTTER}
     values = dict(split_storage_opt(entry) for entry in config.get("storage-opts") or []
                   if split_storage_opt(entry))
     pool = None
@@ -87,7 +112,8 @@ def storage_from_config(config):
             pool = pool[len("/dev/mapper/"):]
     elif values.get("dm.directlvm_device"):
         pool = "docker-thinpool"  # the pool Docker itself builds on that device
-    return {"driver": driver, "pool": pool, "loop": driver == "devicemapper" and pool is None}
+    return {"driver": driver, "pool": pool, "loop": driver == "devicemapper" and pool is None,
+            "image_store": "graphdriver", "snapshotter": None}
 
 
 def list_dir(path):
@@ -110,6 +136,29 @@ class DockerStorageInfo(object):
             argv += ["-p", prop]
         rc, out, err = self.runner.run(argv + [unit], check_rc=False)
         return parse_unit_state(out, rc)
+
+    def containerd(self):
+        """containerd's version and its devmapper snapshotter plugin's status; only when it is installed."""
+        result = {"installed": False, "path": None, "version": None, "version_text": None,
+                  "devmapper_plugin": None, "plugins_error": None}
+        if not self.runner.has_bin("containerd"):
+            return result
+        result.update(installed=True, path=self.runner.bin_path("containerd"))
+        rc, out, err = self.runner.run(["containerd", "--version"], check_rc=False)
+        result["version_text"] = (out or err).strip()
+        version = parse_containerd_version(out) if rc == 0 else None
+        if version:
+            result["version"] = "%d.%d.%d" % version
+        if not self.runner.has_bin("ctr"):
+            result["plugins_error"] = "ctr is not installed: the plugin's status cannot be read"
+            return result
+        rc, out, err = self.runner.run(["ctr", "plugins", "ls"], check_rc=False)
+        if rc != 0:
+            # containerd not running (or its socket elsewhere): ctr says so
+            result["plugins_error"] = (err or out).strip()
+        else:
+            result["devmapper_plugin"] = parse_plugin_status(out)
+        return result
 
     def read(self, config_path, service):
         """Everything the RETURN documents; DaemonJsonError when daemon.json cannot be used.
@@ -149,8 +198,11 @@ class DockerStorageInfo(object):
         # start with (daemon.json, or the one driver its data root already holds).
         if info:
             status = info["driver_status"]
+            containerd_store = info["driver_type"] == SNAPSHOTTER_DRIVER_TYPE
             current = {"source": "docker info", "driver": info["driver"],
-                       "pool": status.get("Pool Name"), "loop": "Data loop file" in status}
+                       "pool": status.get("Pool Name"), "loop": "Data loop file" in status,
+                       "image_store": "containerd" if containerd_store else "graphdriver",
+                       "snapshotter": info["driver"] if containerd_store else None}
         else:
             current = storage_from_config(config)
             current["source"] = "daemon.json"
@@ -159,6 +211,7 @@ class DockerStorageInfo(object):
                 current["driver"] = found[0] if len(found) == 1 else None
                 current["loop"] = current["driver"] == "devicemapper"
                 current["source"] = "data root" if current["driver"] else "none"
+        result["containerd"] = self.containerd()
         result.update(current=current, data_root=data_root, data_root_entries=list_dir(data_root),
                       data_root_is_mount=os.path.ismount(data_root),
                       lvchange=self.runner.bin_path("lvchange") if self.runner.has_bin("lvchange") else None,

@@ -13,8 +13,9 @@ module: docker_daemon_config
 short_description: Set Docker's storage driver and storage options in daemon.json, validated first
 version_added: 1.0.0
 description:
-  - Manages only the C(storage-driver) and C(storage-opts) keys of Docker's C(daemon.json).
-    Every other key stays as it was, in its order.
+  - Manages only the C(storage-driver) and C(storage-opts) keys of Docker's C(daemon.json), and the
+    C(containerd-snapshotter) entry of its C(features) object (O(containerd_snapshotter)).
+    Every other key stays as it was, in its order, also the other C(features) entries.
   - Validates C(dm.*) options with the rules Docker Engine 24 applies when the devicemapper
     driver starts (unknown keys, sizes, booleans, percentages, option combinations), so a
     configuration Docker would refuse is never written.
@@ -23,6 +24,9 @@ description:
     or environment files such as C(/etc/sysconfig/docker-storage), because dockerd refuses to start then.
   - Docker Engine 25 removed the devicemapper driver. On a host whose C(dockerd --version) is 25 or
     newer the module warns, and fails when O(storage_driver=devicemapper) is asked for.
+  - On Docker Engine 24 and newer a thin pool can serve Docker through containerd's devmapper snapshotter
+    instead, with the containerd image store, O(containerd_snapshotter=true) and O(storage_driver=devmapper).
+    The pool itself is set in containerd's C(config.toml) (M(container_storage.devicemapper.containerd_devmapper)).
   - Does not restart Docker; notify a handler that restarts the C(docker) service.
   - Holds the collection's host lock from reading the file to writing it, so two runs at once never
     lose each other's edit. A file that something else changed between the read and the write is not
@@ -49,17 +53,22 @@ options:
   state:
     description:
       - V(present) sets the storage settings given in O(storage_driver) and O(storage_opts).
-      - V(absent) removes the C(storage-driver) and C(storage-opts) keys and nothing else. A file left
-        with no keys is kept as C({}).
+      - V(absent) removes the C(storage-driver) and C(storage-opts) keys and nothing else (C(features),
+        with C(containerd-snapshotter), stays). A file left with no keys is kept as C({}).
     type: str
     choices: [present, absent]
     default: present
   storage_driver:
     description:
       - The C(storage-driver) value, for example V(devicemapper).
-      - One of the storage drivers Docker Engine has, V(overlay2), V(devicemapper), V(btrfs), V(zfs),
+      - With Docker's graph drivers (C(features.containerd-snapshotter) not true in the resulting file),
+        one of the storage drivers Docker Engine has, V(overlay2), V(devicemapper), V(btrfs), V(zfs),
         V(aufs), V(overlay), V(vfs), V(fuse-overlayfs) or V(windowsfilter); any other name makes
         dockerd fail to start, so it is refused.
+      - With the containerd image store (O(containerd_snapshotter=true), or already on in the file) it names
+        a containerd snapshotter, V(devmapper) for a thin pool (or V(overlayfs), V(native), V(btrfs), V(zfs),
+        V(blockfile), V(erofs), V(aufs)). A graph driver's name is refused then, naming the snapshotter
+        that does the same job (V(devicemapper) is the legacy graph driver; the snapshotter is V(devmapper)).
       - When not given, an existing C(storage-driver) is left as it is. An empty string is refused
         (it is not a way to remove the key; use O(state=absent)).
     type: str
@@ -79,6 +88,23 @@ options:
         C(dm.metadatadev), C(dm.mkfsarg) or C(dm.mountopt), given here or already in the file,
         because dockerd would take it without a word and, for the devices, fall back to loop-lvm.
     type: dict
+  containerd_snapshotter:
+    description:
+      - Sets C(features.containerd-snapshotter) in C(daemon.json), the containerd image store. V(true) makes
+        Docker keep images in containerd, using the snapshotter that O(storage_driver) names (containerd's
+        default, V(overlayfs), without one); V(false) keeps Docker on its graph drivers.
+      - The other entries of C(features) stay as they are.
+      - When not given, C(features) is left as it is; what it says still decides how O(storage_driver) and
+        the file's C(storage-driver) and C(storage-opts) are checked.
+      - With the image store on, C(dm.*) storage options are refused (they belong to the legacy devicemapper
+        graph driver; the devmapper snapshotter takes its pool from containerd's C(config.toml)), and so is
+        C(userns-remap) in the file (dockerd cannot combine the two, moby/moby#47377).
+      - V(true) is refused on a C(dockerd) older than 24.0, which has no containerd image store (Docker Engine
+        24.0 introduced it as experimental, moby/moby#43735); on 24 the module warns that it is experimental.
+      - Ignored with O(state=absent), which never changes C(features).
+      - Switching the image store hides the images and containers of the other store until it is switched
+        back (nothing is deleted).
+    type: bool
   backup:
     description:
       - Keep a copy of the previous file beside it, with a timestamp in its name, before changing it.
@@ -122,12 +148,17 @@ attributes:
 notes:
   - Docker reads C(daemon.json) only at start; restart the C(docker) service for changes to take effect.
   - Docker Engine 23 and later never choose devicemapper by themselves; set O(storage_driver=devicemapper).
+  - With the containerd image store, restart containerd (after changing its C(config.toml)) before Docker.
   - Values that name devices (C(dm.thinpooldev), C(dm.directlvm_device)) are not looked up on the host;
     Docker checks them when it starts.
 seealso:
   - name: Use the Device Mapper storage driver
     description: Docker's guide to devicemapper in direct-lvm mode.
     link: https://docs.docker.com/engine/storage/drivers/device-mapper-driver/
+  - name: containerd image store with Docker Engine
+    description: Docker's guide to the containerd image store and its snapshotters.
+    link: https://docs.docker.com/engine/storage/containerd/
+  - module: container_storage.devicemapper.containerd_devmapper
 """
 
 EXAMPLES = r"""
@@ -152,6 +183,12 @@ EXAMPLES = r"""
       dm.thinp_autoextend_percent: 20
       dm.directlvm_device_force: false
 
+- name: Docker 25+ on a thin pool, through containerd's devmapper snapshotter (containerd configured first)
+  container_storage.devicemapper.docker_daemon_config:
+    containerd_snapshotter: true
+    storage_driver: devmapper
+  notify: Restart docker
+
 - name: Drop the storage settings again (other keys stay)
   container_storage.devicemapper.docker_daemon_config:
     state: absent
@@ -162,8 +199,7 @@ config:
   description: The daemon.json document as it is (or, in check mode, would be) after the task.
   returned: success
   type: dict
-  sample: {"log-level": "warn", "storage-driver": "devicemapper",
-           "storage-opts": ["dm.thinpooldev=/dev/mapper/docker-thinpool", "dm.use_deferred_removal=true"]}
+  sample: {"log-level": "warn", "features": {"containerd-snapshotter": true}, "storage-driver": "devmapper"}
 backup_file:
   description: Path of the backup copy of the previous file; null when none was made.
   returned: success
@@ -214,6 +250,7 @@ def main():
         state=dict(type="str", default="present", choices=["present", "absent"]),
         storage_driver=dict(type="str"),
         storage_opts=dict(type="dict"),
+        containerd_snapshotter=dict(type="bool"),
         backup=dict(type="bool", default=False),
         check_conflicts=dict(type="bool", default=True),
         systemd_unit_dirs=dict(type="list", elements="path"),

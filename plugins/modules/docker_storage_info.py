@@ -31,6 +31,12 @@ description:
     C(storage-driver), C(storage-opts), C(data-root), C(graph) or C(features) value of a type dockerd
     cannot read (or an empty C(data-root)). dockerd refuses to start with each of those.
   - A key given twice in one object is read as dockerd reads it, the last one wins.
+  - Docker Engine 24 and newer can keep images in containerd (the containerd image store,
+    C(features.containerd-snapshotter) in C(daemon.json)); C(docker info) then shows the containerd
+    snapshotter's name as the driver and C(driver-type) V(io.containerd.snapshotter.v1).
+    RV(current.image_store) and RV(current.snapshotter) say so. When containerd is installed, the
+    module also runs C(containerd --version) and C(ctr plugins ls) and reports containerd's version and
+    the status of its devmapper snapshotter plugin in RV(containerd).
 extends_documentation_fragment:
   - container_storage.devicemapper.attributes.info_module
 options:
@@ -127,8 +133,15 @@ info:
       description: Storage driver.
       type: str
       returned: success
+    driver_type:
+      description:
+        - The C(driver-type) status line, V(io.containerd.snapshotter.v1) with the containerd image store;
+          null with a graph driver.
+      type: str
+      returned: success
+      sample: io.containerd.snapshotter.v1
     driver_status:
-      description: The driver's status lines, as a dict (C(Pool Name), C(Data loop file), ...).
+      description: The driver's status lines, as a dict (C(Pool Name), C(Data loop file), C(driver-type), ...).
       type: dict
       returned: success
     root_dir:
@@ -163,6 +176,61 @@ current:
     loop:
       description: Whether devicemapper runs on loop files (loop-lvm).
       type: bool
+      returned: always
+    image_store:
+      description:
+        - V(containerd) when Docker keeps its images in containerd (the containerd image store, with
+          RV(current.driver) the snapshotter's name), V(graphdriver) when a Docker storage driver
+          keeps them, null when nothing says.
+        - From C(daemon.json), V(containerd) means C(features.containerd-snapshotter) is true; a
+          dockerd older than 24 ignores that flag.
+      type: str
+      returned: always
+      sample: containerd
+    snapshotter:
+      description:
+        - The containerd snapshotter Docker uses (for example V(devmapper) or V(overlayfs)), or null with a
+          graph driver. From C(daemon.json) without C(storage-driver) it is containerd's default, V(overlayfs).
+        - The devmapper snapshotter's pool is set in containerd's C(config.toml) (see
+          M(container_storage.devicemapper.containerd_devmapper)), so RV(current.pool) is null then.
+      type: str
+      returned: always
+      sample: devmapper
+containerd:
+  description: containerd on the host; the commands run only when C(containerd) is installed.
+  returned: always
+  type: dict
+  contains:
+    installed:
+      description: Whether C(containerd) is installed.
+      type: bool
+      returned: always
+    path:
+      description: Path of C(containerd), or null.
+      type: str
+      returned: always
+      sample: /usr/bin/containerd
+    version:
+      description: containerd's version (major.minor.patch) from C(containerd --version), or null.
+      type: str
+      returned: always
+      sample: 1.7.24
+    version_text:
+      description: What C(containerd --version) printed, or null.
+      type: str
+      returned: always
+      sample: containerd github.com/containerd/containerd 1.7.24~ds1 1.7.24~ds1-6+deb13u1
+    devmapper_plugin:
+      description:
+        - Status of the C(io.containerd.snapshotter.v1 devmapper) plugin in C(ctr plugins ls),
+          V(ok) (configured and working), V(skip) (not configured) or V(error) (configured, but it
+          failed to start, for example a missing pool); null when it could not be read or is not listed.
+      type: str
+      returned: always
+      sample: ok
+    plugins_error:
+      description: Why C(ctr plugins ls) could not be read (for example containerd is not running), or null.
+      type: str
       returned: always
 data_root:
   description: Docker's data root.

@@ -208,9 +208,9 @@ def test_a_file_changed_by_another_tool_meanwhile_is_not_overwritten(tmp_path, m
         path.write_bytes(b'{"log-level": "warn"}\n')
     real_check = docker_daemon_config.DaemonConfigManager.check_dockerd
 
-    def check_while_someone_edits(self, storage_driver):
+    def check_while_someone_edits(self, storage_driver, snapshotter):
         path.write_bytes(b'{"log-level": "debug"}\n')
-        return real_check(self, storage_driver)
+        return real_check(self, storage_driver, snapshotter)
 
     monkeypatch.setattr(docker_daemon_config.DaemonConfigManager, "check_dockerd", check_while_someone_edits)
     case = _case(expect={"failed": True, "changed": False,
