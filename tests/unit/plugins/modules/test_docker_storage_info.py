@@ -3,10 +3,12 @@
 import os
 
 import pytest
-from case_runner import load_cases
+from case_runner import load_cases, load_fixture
 from docker_case_files import run_docker_case
 
-from ansible_collections.container_storage.devicemapper.plugins.module_utils._docker_storage import parse_docker_info
+from ansible_collections.container_storage.devicemapper.plugins.module_utils._docker_storage import (
+    parse_docker_info, parse_plugin_status,
+)
 from ansible_collections.container_storage.devicemapper.plugins.modules import docker_storage_info
 
 CASES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "docker_storage_info_cases.yml")
@@ -30,3 +32,18 @@ def test_docker_info_that_is_not_a_report_is_an_error_not_a_traceback(out, error
 def test_docker_info_driver_status_pairs_only():
     info, problem = parse_docker_info('{"Driver": "overlay2", "DriverStatus": [["a", "b"], "c", ["d"]]}')
     assert problem is None and info["driver_status"] == {"a": "b"}
+
+
+# `ctr plugins ls` of containerd 1.7.24, recorded in the Debian 13 lab VM for containerd_devmapper.
+@pytest.mark.parametrize("fixture, status", [
+    ("containerd_devmapper/ctr_plugins_ls_unconfigured", "skip"),
+    ("containerd_devmapper/ctr_plugins_ls_devmapper", "ok"),
+])
+def test_devmapper_plugin_status_from_recorded_ctr_plugins_ls(fixture, status):
+    assert parse_plugin_status(load_fixture(fixture)["out"]) == status
+
+
+def test_a_plugin_not_listed_has_no_status():
+    out = load_fixture("containerd_devmapper/ctr_plugins_ls_devmapper")["out"]
+    assert parse_plugin_status(out, ("io.containerd.snapshotter.v1", "stargz")) is None
+    assert parse_plugin_status("") is None
