@@ -143,6 +143,29 @@ def parse_thin_pool_status(line):
     }
 
 
+def parse_pool_statuses(out):
+    """Every thin-pool line of `dmsetup status --target thin-pool`, parsed, by dm name."""
+    statuses = {}
+    for line in out.splitlines():
+        named = split_status_line(line)
+        if named is None:
+            continue  # "No devices found"
+        try:
+            parsed = parse_thin_pool_status(line)
+        except ValueError:
+            parsed = {"state": "unknown", "fail": False, "needs_check": False, "mode": None}
+        if parsed:
+            statuses[named[0]] = parsed
+    return statuses
+
+
+def pool_status(statuses, vg, name):
+    """The status of pool ``vg/name``: with thin LVs LVM puts the thin-pool target in
+    ``<dm>-tpool`` under a linear ``<dm>``; without, ``<dm>`` is the pool itself."""
+    mapper = dm_name(vg, name)
+    return statuses.get(mapper + "-tpool") or statuses.get(mapper)
+
+
 # ---------------------------------------------------------------- dmsetup
 
 def is_device_ref(arg):

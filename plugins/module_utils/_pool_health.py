@@ -28,7 +28,7 @@ from ansible_collections.container_storage.devicemapper.plugins.module_utils._co
     DEVMAPPER_TABLE, ConfigError, read_document, strip_dm_prefix,
 )
 from ansible_collections.container_storage.devicemapper.plugins.module_utils._dm import (
-    Dmsetup, dm_name, parse_thin_pool_status, split_status_line,
+    Dmsetup, dm_name, parse_pool_statuses, pool_status,
 )
 from ansible_collections.container_storage.devicemapper.plugins.module_utils._docker import (
     DaemonJsonError, read_daemon_json,
@@ -86,29 +86,6 @@ def parse_autoextend(out):
         return int(values["thin_pool_autoextend_threshold"]), int(values["thin_pool_autoextend_percent"])
     except (KeyError, ValueError):
         raise ValueError("lvmconfig printed no autoextend threshold and percent: %r" % out[:200])
-
-
-def parse_pool_statuses(out):
-    """Every thin-pool line of `dmsetup status --target thin-pool`, parsed, by dm name."""
-    statuses = {}
-    for line in out.splitlines():
-        named = split_status_line(line)
-        if named is None:
-            continue  # "No devices found"
-        try:
-            parsed = parse_thin_pool_status(line)
-        except ValueError:
-            parsed = {"state": "unknown", "fail": False, "needs_check": False, "mode": None}
-        if parsed:
-            statuses[named[0]] = parsed
-    return statuses
-
-
-def pool_status(statuses, vg, name):
-    """The status of pool ``vg/name``: with thin LVs LVM puts the thin-pool target in
-    ``<dm>-tpool`` under a linear ``<dm>``; without, ``<dm>`` is the pool itself."""
-    mapper = dm_name(vg, name)
-    return statuses.get(mapper + "-tpool") or statuses.get(mapper)
 
 
 def health_flags(status):

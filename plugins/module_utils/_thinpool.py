@@ -21,7 +21,7 @@ import json
 import os
 
 from ansible_collections.container_storage.devicemapper.plugins.module_utils._dm import (
-    Dmsetup, dm_name, parse_thin_pool_status, split_status_line,
+    Dmsetup, dm_name, parse_pool_statuses, pool_status,
 )
 from ansible_collections.container_storage.devicemapper.plugins.module_utils._lvm import (
     Lvm, LvmReportError, LvmState,
@@ -154,20 +154,7 @@ class PoolSpec(object):
 
 def read_pool_statuses(runner):
     """``dmsetup status --target thin-pool`` for every pool, by dm name (one command)."""
-    rc, out, err = runner.run(Dmsetup.status(target="thin-pool"))
-    statuses = {}
-    for line in out.splitlines():
-        named = split_status_line(line)
-        if named is None:
-            continue  # "No devices found"
-        name = named[0]
-        try:
-            parsed = parse_thin_pool_status(line)
-        except ValueError:
-            parsed = {"state": "unknown", "fail": False, "needs_check": False, "mode": None}
-        if parsed:
-            statuses[name] = parsed
-    return statuses
+    return parse_pool_statuses(runner.run(Dmsetup.status(target="thin-pool"))[1])
 
 
 def pool_facts(state, statuses, vg, name):
@@ -176,8 +163,7 @@ def pool_facts(state, statuses, vg, name):
     if lv is None or not lv.is_thin_pool:
         return None
     mapper = dm_name(vg, name)
-    # With thin LVs LVM puts the thin-pool target in "<dm>-tpool" under a linear "<dm>".
-    status = statuses.get(mapper + "-tpool") or statuses.get(mapper)
+    status = pool_status(statuses, vg, name)
     thin_volumes = [t.name for t in state.thin_volumes(vg, name)]
     health = None
     if status is not None:
