@@ -122,8 +122,8 @@ def positive_int(option, value, low=0, high=None):
     if isinstance(value, bool) or not isinstance(value, int):
         raise InputError("%s: %r is not a whole number" % (option, value))
     if value < low or (high is not None and value > high):
-        raise InputError("%s: %d is outside %d to %s" % (option, value, low,
-                                                          high if high is not None else "any"))
+        upper = high if high is not None else "any"
+        raise InputError("%s: %d is outside %d to %s" % (option, value, low, upper))
     return value
 
 
