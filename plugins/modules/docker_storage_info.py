@@ -37,6 +37,9 @@ description:
     RV(current.image_store) and RV(current.snapshotter) say so. When containerd is installed, the
     module also runs C(containerd --version) and C(ctr plugins ls) and reports containerd's version and
     the status of its devmapper snapshotter plugin in RV(containerd).
+  - When Docker uses (or C(daemon.json) sets) the devmapper snapshotter and containerd reports that
+    plugin as V(skip) or V(error), the module warns. Measured in the Debian 13 lab: with the plugin in
+    error (its pool missing), dockerd still starts and C(docker info) still shows C(devmapper).
 extends_documentation_fragment:
   - container_storage.devicemapper.attributes.info_module
 options:

@@ -218,3 +218,24 @@ def test_a_file_changed_by_another_tool_meanwhile_is_not_overwritten(tmp_path, m
     from case_runner import run_case as run_plain_case  # the file changes on purpose: no snapshot check
     run_plain_case(docker_daemon_config, case, tmp_path, monkeypatch)
     assert path.read_bytes() == b'{"log-level": "debug"}\n'
+
+
+# Docker 24 (image store experimental, devicemapper still there) is not in the lab: the
+# recorded 20.10 stands in for it by moving both cut-offs around it.
+def test_dockerd_24_gets_the_image_store_with_an_experimental_warning(tmp_path, monkeypatch):
+    monkeypatch.setattr(_docker, "DOCKER_WITH_CONTAINERD_STORE", (20, 10))
+    monkeypatch.setattr(_docker, "DOCKER_WITHOUT_DEVICEMAPPER", (20, 11))
+    case = _case(input={"path": "{tmpdir}/daemon.json", "containerd_snapshotter": True,
+                        "storage_driver": "devmapper"},
+                 expect={"changed": True,
+                         "warnings_contain": ["has the containerd image store only as an experimental feature"],
+                         "files": {"daemon.json": '{\n  "features": {\n    "containerd-snapshotter": true\n  },\n'
+                                                  '  "storage-driver": "devmapper"\n}\n'}})
+    run_case(docker_daemon_config, case, tmp_path, monkeypatch)
+
+
+def test_recorded_docker_26_version_parses():
+    out = load_fixture("docker_storage_info/trixie_dockerd_version")["out"]
+    assert _docker.parse_dockerd_version(out) == (26, 1)
+    assert not _docker.has_devicemapper((26, 1)) and _docker.has_containerd_store((26, 1))
+    assert not _docker.has_containerd_store((23, 0)) and _docker.has_containerd_store((24, 0))
