@@ -38,8 +38,8 @@ description:
     module also runs C(containerd --version) and C(ctr plugins ls) and reports containerd's version and
     the status of its devmapper snapshotter plugin in RV(containerd).
   - When Docker uses (or C(daemon.json) sets) the devmapper snapshotter and containerd reports that
-    plugin as V(skip) or V(error), the module warns. Measured in the Debian 13 lab: with the plugin in
-    error (its pool missing), dockerd still starts and C(docker info) still shows C(devmapper).
+    plugin as V(skip) or V(error), the module warns (measured in the Debian 13 lab, with the plugin in
+    error, its pool missing, dockerd still starts and C(docker info) still shows C(devmapper)).
 extends_documentation_fragment:
   - container_storage.devicemapper.attributes.info_module
 options:
