@@ -62,7 +62,9 @@ def main():
     try:
         config = lab.up(name, disks=args.disks, disk_size=args.disk_size)
         _, kernel, _ = guest_run(config, "uname -r; lvm version | head -1")
-        source = "recorded in the lab VM (Debian 12, kernel/LVM: %s) on %s by %s" % (
+        _, release, _ = guest_run(config, ". /etc/os-release && echo \"$NAME $VERSION_ID\"")
+        source = "recorded in the lab VM (%s, kernel/LVM: %s) on %s by %s" % (
+            release.strip() or "unknown OS",
             " / ".join(line.strip() for line in kernel.splitlines()),
             datetime.date.today().isoformat(), os.path.relpath(__file__))
         for step in steps:
