@@ -42,6 +42,9 @@ def test_only_labvg_grow_uses_the_profile_and_both_are_monitored(host):
 def test_absent_removed_the_scratch_profile(host):
     assert not host.file("/etc/lvm/profile/scratch.profile").exists
     assert not host.file("/etc/lvm/profile/never-written.profile").exists
+    # removed only after VG sparevg (no LV) stopped using it
+    assert not host.file("/etc/lvm/profile/vgonly.profile").exists
+    assert host.check_output("vgs --noheadings -o vg_profile sparevg").strip() == ""
 
 
 def test_pool_with_the_profile_grows_within_a_minute(host):
