@@ -2,10 +2,10 @@
 
 ``run_docker_case`` runs a case of ``case_runner`` with two additions:
 
-- The case's ``files:`` are written here as UTF-8 whatever the locale, and a
-  lone surrogate U+DC80..U+DCFF in a string stands for the raw byte 0x80..0xFF
-  (Python's ``surrogateescape``), so a case can hold invalid UTF-8:
-  ``"{\\"label\\": \\"caf\\udce9\\"}"`` is the Latin-1 byte 0xE9, not UTF-8.
+- The case's ``files:`` are written here as UTF-8 whatever the locale, and
+  ``<0xNN>`` in a string stands for the raw byte 0xNN, so a case can hold
+  invalid UTF-8 (``caf<0xE9>`` is Latin-1 "café", not UTF-8). Not a ``\\udcNN``
+  escape: libyaml, which ansible-test's yamllint uses, refuses lone surrogates.
 - Every file under the case's directory (its bytes, mode and owner) is read
   before the module runs; when the module fails, every one must be exactly as
   it was and no file may have appeared (the host lock's file aside). A
@@ -14,17 +14,30 @@
 
 import copy
 import os
+import re
 
 from case_runner import run_case, substitute
 
 from ansible_collections.container_storage.devicemapper.plugins.module_utils._lock import LOCK_NAME
 
 
+RAW_BYTE = re.compile(r"<0x([0-9A-Fa-f]{2})>")
+
+
+def file_bytes(text):
+    """The bytes of a case file: UTF-8, with each ``<0xNN>`` as the raw byte NN."""
+    parts = RAW_BYTE.split(text)
+    out = b""
+    for index, part in enumerate(parts):
+        out += bytes([int(part, 16)]) if index % 2 else part.encode("utf-8")
+    return out
+
+
 def write_files(files, tmp_path):
     for rel, content in (files or {}).items():
         path = tmp_path / rel
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(substitute(content, tmp_path).encode("utf-8", "surrogateescape"))
+        path.write_bytes(file_bytes(substitute(content, tmp_path)))
 
 
 def snapshot(tmp_path):
