@@ -82,14 +82,10 @@ def role_readme_install_packages_row():
                 if line.startswith("| `devicemapper_install_packages`"))
 
 
-SLES_DOC_BUG = pytest.mark.xfail(strict=True, reason="says SLES gets device-mapper-persistent-data; the role "
-                                 "installs thin-provisioning-tools there (vars/main.yml), as Docker's guide says")
-
-
 @pytest.mark.parametrize("text", [
     pytest.param(lambda: read("README.md"), id="README requirements"),
-    pytest.param(role_install_packages_doc, id="argument_specs", marks=SLES_DOC_BUG),
-    pytest.param(role_readme_install_packages_row, id="role README", marks=SLES_DOC_BUG),
+    pytest.param(role_install_packages_doc, id="argument_specs"),
+    pytest.param(role_readme_install_packages_row, id="role README"),
 ])
 def test_docs_name_the_packages_the_role_installs_on_sles(text):
     text = re.sub(r"\s+", " ", text())
