@@ -27,7 +27,7 @@ from ansible_collections.container_storage.devicemapper.plugins.module_utils._fi
 from ansible_collections.container_storage.devicemapper.plugins.module_utils._lock import locked
 from ansible_collections.container_storage.devicemapper.plugins.module_utils._runner import CommandRunner
 from ansible_collections.container_storage.devicemapper.plugins.module_utils._validate import (
-    InputError, not_empty, refuse_empty,
+    InputError, not_empty, refuse_empty, systemd_unit_name,
 )
 
 DEFAULT_PATH = "/etc/docker/daemon.json"
@@ -799,7 +799,7 @@ def has_containerd_store(version):
 
 # Options whose empty string would fall back to a default: a template that rendered
 # empty must fail, never mean "the default file" or "no driver".
-NON_EMPTY_OPTIONS = ("path", "storage_driver", "systemd_unit_dirs", "env_files")
+NON_EMPTY_OPTIONS = ("path", "storage_driver", "systemd_unit_dirs", "env_files", "service")
 _DRIVER_NAME = re.compile(r"\A[a-z0-9][a-z0-9_.-]*\Z")
 
 
@@ -808,6 +808,7 @@ def check_daemon_config_params(params):
     driver = params.get("storage_driver")
     not_empty("storage_driver", driver, "a driver name, or state=absent to remove the storage settings,")
     refuse_empty(params, NON_EMPTY_OPTIONS)
+    systemd_unit_name("service", params.get("service", "docker"))
     if driver is None or params.get("state", "present") != "present":
         return
     snapshotter = params.get("containerd_snapshotter")
@@ -841,6 +842,8 @@ class DaemonConfigManager(object):
         self.params = module.params
         self.runner = CommandRunner(module)
         self.path = self.params["path"]
+        # the unit whose ExecStart and environment files the conflict check reads
+        self.service = self.params.get("service") or "docker"
         self.conflicts = []
 
     def fail(self, msg, **extra):
@@ -961,10 +964,10 @@ class DaemonConfigManager(object):
     def read_unit(self):
         unit_dirs = self.params["systemd_unit_dirs"]
         if unit_dirs is None and self.runner.has_bin("systemctl"):
-            rc, out, err = self.runner.run(["systemctl", "cat", "docker"], check_rc=False)
+            rc, out, err = self.runner.run(["systemctl", "cat", self.service], check_rc=False)
             if rc == 0:
                 return split_systemctl_cat(out)
-        return read_unit_files(unit_dirs or DEFAULT_UNIT_DIRS)
+        return read_unit_files(unit_dirs or DEFAULT_UNIT_DIRS, self.service + ".service")
 
     def refuse_if_changed_since_read(self, text):
         """The host lock keeps this collection's runs apart, not an editor or another tool:

@@ -14,7 +14,6 @@ __metaclass__ = type
 
 import json
 import os
-import re
 
 from ansible_collections.container_storage.devicemapper.plugins.module_utils._containerd import (
     CONTAINERD_DEFAULT_SNAPSHOTTER, parse_containerd_version,
@@ -25,7 +24,7 @@ from ansible_collections.container_storage.devicemapper.plugins.module_utils._do
 )
 from ansible_collections.container_storage.devicemapper.plugins.module_utils._runner import CommandRunner
 from ansible_collections.container_storage.devicemapper.plugins.module_utils._validate import (
-    InputError, refuse_empty,
+    refuse_empty, systemd_unit_name,
 )
 
 DEFAULT_DATA_ROOT = "/var/lib/docker"
@@ -34,21 +33,12 @@ DEFAULT_DATA_ROOT = "/var/lib/docker"
 SNAPSHOTTER_DRIVER_TYPE = "io.containerd.snapshotter.v1"
 DEVMAPPER_PLUGIN_ROW = (SNAPSHOTTER_DRIVER_TYPE, "devmapper")
 UNIT_PROPERTIES = ["LoadState", "ActiveState", "UnitFileState"]
-# A systemd unit name without its type suffix (systemd.unit(5)): no '/', no space,
-# and no leading '-' that systemctl would read as an option.
-_UNIT_NAME = re.compile(r"\A[A-Za-z0-9_.:\\@][A-Za-z0-9_.:\\@-]*\Z")
 
 
 def check_info_params(params):
     """Refuse unusable options before anything runs: raises InputError naming the option."""
     refuse_empty(params, ("path", "service"))
-    service = params["service"]
-    if service.endswith((".service", ".socket")):
-        raise InputError("service: give the name without its suffix (%r, not %r): the module reads "
-                         "both <name>.service and <name>.socket" % (service.rsplit(".", 1)[0], service))
-    if not _UNIT_NAME.match(service) or len(service) > 200:
-        raise InputError("service: %r is not a systemd unit name: only letters, digits and _ . : @ \\ - "
-                         "are accepted, and it must not start with '-'" % (service,))
+    systemd_unit_name("service", params["service"])
 
 
 def parse_unit_state(out, rc=0):

@@ -25,6 +25,10 @@ _LVM_NAME = re.compile(r"\A[A-Za-z0-9+_.][A-Za-z0-9+_.-]*\Z")
 # Device-mapper names LVM makes use the same characters; dmsetup allows more,
 # but a name that is not a plain word reaches dmsetup's option parser or a path.
 _DM_NAME = re.compile(r"\A[A-Za-z0-9+_.:@][A-Za-z0-9+_.:@-]*\Z")
+# A systemd unit name without its type suffix (systemd.unit(5)): no '/', no space,
+# and no leading '-' that systemctl would read as an option.
+_UNIT_NAME = re.compile(r"\A[A-Za-z0-9_.:\\@][A-Za-z0-9_.:\\@-]*\Z")
+UNIT_NAME_MAX = 200
 LVM_NAME_MAX = 127
 DM_NAME_MAX = 127
 # Parts of LV names LVM keeps for its own hidden sub-volumes (lvm(8), "VALID NAMES").
@@ -100,6 +104,21 @@ def dm_device_name(option, value):
         raise InputError("%s: %r is not a device-mapper name: only letters, digits and "
                          "+ _ . : @ - are accepted (no '/', spaces or control characters)"
                          % (option, value))
+    return value
+
+
+def systemd_unit_name(option, value):
+    """A systemd unit name given without its suffix (``docker``, not ``docker.service``):
+    modules read both ``<name>.service`` and ``<name>.socket``."""
+    not_empty(option, value, "a systemd unit name")
+    if not isinstance(value, str):
+        raise InputError("%s: %r is not a string" % (option, value))
+    if value.endswith((".service", ".socket")):
+        raise InputError("%s: give the name without its suffix (%r, not %r): the module reads "
+                         "both <name>.service and <name>.socket" % (option, value.rsplit(".", 1)[0], value))
+    if not _UNIT_NAME.match(value) or len(value) > UNIT_NAME_MAX:
+        raise InputError("%s: %r is not a systemd unit name: only letters, digits and _ . : @ \\ - "
+                         "are accepted, and it must not start with '-'" % (option, value))
     return value
 
 

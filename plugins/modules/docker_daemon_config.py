@@ -120,6 +120,14 @@ options:
         O(systemd_unit_dirs) are read.
     type: bool
     default: true
+  service:
+    description:
+      - The systemd unit that runs dockerd, without its C(.service) suffix, as the host names it
+        (C(docker), C(docker-ce), C(snap.docker.dockerd)). O(check_conflicts) reads this unit
+        (C(systemctl cat <service>), or C(<service>.service) under O(systemd_unit_dirs)).
+    type: str
+    default: docker
+    version_added: 1.0.0
   systemd_unit_dirs:
     description:
       - Directories to read C(docker.service) and C(docker.service.d/*.conf) from, highest priority first.
@@ -254,6 +262,7 @@ def main():
         backup=dict(type="bool", default=False),
         check_conflicts=dict(type="bool", default=True),
         systemd_unit_dirs=dict(type="list", elements="path"),
+        service=dict(type="str", default="docker"),
         env_files=dict(type="list", elements="path", default=list(DEFAULT_ENV_FILES)),
     )
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
