@@ -33,6 +33,7 @@ from ansible_collections.container_storage.devicemapper.plugins.module_utils._lv
 from ansible_collections.container_storage.devicemapper.plugins.module_utils._runner import (
     CommandError,
     CommandRunner,
+    failure_report,
     run_steps,
 )
 
@@ -484,8 +485,6 @@ class LvmProfile(object):
         self.params = module.params
         self.runner = CommandRunner(module)
         self.warnings = []
-        # What this run changed so far, for a true message after a failure.
-        self.done = []
 
     def run(self):
         try:
@@ -498,14 +497,12 @@ class LvmProfile(object):
             try:
                 result = self._run(request)
             except (ProfileError, _validate.InputError, CommandError, LvmReportError, OSError) as exc:
-                if self.done:
-                    self.module.fail_json(msg="%s. Already done before the failure: %s"
-                                          % (str(exc).rstrip("."), "; ".join(self.done)),
-                                          changed=True, commands=self.commands())
                 msg = str(exc).rstrip(".")
                 if "nothing was changed" not in msg.lower():
                     msg += ". Nothing was changed."
-                self.module.fail_json(msg=msg, changed=False, commands=self.commands())
+                # after a change the message lists what was done instead (one rule, in _runner)
+                changed, msg = failure_report(self.runner, msg)
+                self.module.fail_json(msg=msg, changed=changed, commands=self.commands())
         finally:
             lock.release()
         for warning in self.warnings:
@@ -562,12 +559,7 @@ class LvmProfile(object):
         return sections
 
     def _apply(self, steps):
-        if self.module.check_mode:
-            run_steps(self.runner, steps)
-            return
-        for argv in steps:
-            self.runner.run(argv, mutates=True)
-            self.done.append("ran `%s`" % " ".join(argv))
+        run_steps(self.runner, steps)
 
     def _vgs_using(self, name):
         rows = read_report(self.runner, "vgs", VGS_FIELDS)
@@ -619,13 +611,13 @@ class LvmProfile(object):
             if not self.module.check_mode:
                 if write and current.exists and params["backup"]:
                     backup_file = self.module.backup_local(path)
-                    self.done.append("kept the old file as %s" % backup_file)
+                    self.runner.record_change("kept the old file as %s" % backup_file)
                 if write:
                     current.write(desired)
-                    self.done.append("wrote %s" % path)
+                    self.runner.record_change("wrote %s" % path)
                 elif fix_attributes:
                     current.fix_attributes()
-                    self.done.append("set %s to root:root 0644" % path)
+                    self.runner.record_change("set %s to root:root 0644" % path)
             self._apply(attachment_steps(name, attach, []))
             self.warnings.extend(autoextend_warnings(sections, lvs, after))
         else:

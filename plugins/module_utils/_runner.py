@@ -119,6 +119,10 @@ class CommandRunner(object):
             self.applied.append(display)
         return rc, out, err
 
+    def record_change(self, text):
+        """Note a change made without a command (a file written), for ``failure_report``."""
+        self.applied.append(text)
+
     def plan(self, argv):
         """Record a mutating command that check mode would run."""
         self.planned.append(quote([str(part) for part in argv]))
