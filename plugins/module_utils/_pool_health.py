@@ -244,16 +244,22 @@ def read_snapshot(runner):
     statuses = {}
     if state.thin_pools():
         statuses = parse_pool_statuses(runner.run(Dmsetup.status(target="thin-pool"))[1])
+    autoextend = read_autoextend(runner, [effective_profile(_row(lvs, lv))[0] for lv in state.thin_pools()])
+    return Snapshot(state, lvs, statuses, autoextend)
+
+
+def read_autoextend(runner, profiles):
+    """{profile: (threshold, percent)}: one lvmconfig per distinct profile, in the order given
+    (None: lvm.conf's settings); HealthReadError when lvmconfig prints no values."""
     autoextend = {}
-    for lv in state.thin_pools():
-        profile = effective_profile(_row(lvs, lv))[0]
+    for profile in profiles:
         if profile not in autoextend:
             out = runner.run(lvmconfig_autoextend(profile))[1]
             try:
                 autoextend[profile] = parse_autoextend(out)
             except ValueError as exc:
                 raise HealthReadError(str(exc))
-    return Snapshot(state, lvs, statuses, autoextend)
+    return autoextend
 
 
 def _row(rows, lv):
