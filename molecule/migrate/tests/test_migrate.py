@@ -1,0 +1,70 @@
+"""Docker 20.10 moved from direct-lvm to overlay2 on an xfs LV, rolled back, moved again, power-cycled."""
+
+import json
+
+
+def test_vm_booted_and_docker_started_by_itself(host):
+    state = host.run("timeout 300 systemctl is-system-running --wait").stdout.strip()
+    assert state in ("running", "degraded"), state
+    assert host.service("docker").is_running
+
+
+def test_lv_mounted_at_the_data_root_after_the_boot(host):
+    mount = host.mount_point("/var/lib/docker")
+    assert mount.exists
+    assert mount.filesystem == "xfs"
+    assert host.file(mount.device).linked_to == host.file("/dev/docker/dockerdata").linked_to
+    assert "ftype=1" in host.check_output("xfs_info /var/lib/docker")
+    fstab = host.file("/etc/fstab").content_string.splitlines()
+    assert "/dev/docker/dockerdata /var/lib/docker xfs defaults 0 2" in fstab
+
+
+def test_docker_runs_overlay2_on_the_lv(host):
+    info = json.loads(host.check_output("docker info --format '{{json .}}'"))
+    assert info["Driver"] == "overlay2"
+    assert info["DockerRootDir"] == "/var/lib/docker"
+    config = json.loads(host.file("/etc/docker/daemon.json").content_string)
+    assert config["storage-driver"] == "overlay2"
+    assert "storage-opts" not in config
+
+
+def test_all_three_images_kept_their_ids_and_tags(host):
+    ids = host.file("/root/ids-before").content_string.split()
+    assert len(ids) == 3
+    found = host.check_output("docker image inspect --format '{{.Id}} {{join .RepoTags \",\"}}' %s" % " ".join(ids))
+    lines = found.splitlines()
+    assert [line.split()[0] for line in lines] == ids
+    assert lines[0].split()[1] == "lab/a:1"
+    assert sorted(lines[1].split()[1].split(",")) == ["lab/b:1", "lab/b:latest"]
+    assert len(lines[2].split()) == 1  # the untagged image the stopped container used
+
+
+def test_named_volume_file_carried(host):
+    assert host.check_output("docker volume ls -q").split() == ["labdata"]
+    out = host.check_output(
+        "docker run --rm -v labdata:/data %s /bin/busybox cat /data/file" % "lab/a:1")
+    assert out == "kept-in-volume"
+
+
+def test_manifest_and_containers_beside_the_archives(host):
+    manifest = json.loads(host.file("/var/tmp/docker-export/manifest.json").content_string)
+    ids = host.file("/root/ids-before").content_string.split()
+    assert sorted(entry["id"] for entry in manifest) == sorted(ids)
+    for entry in manifest:
+        archive = "/var/tmp/docker-export/" + entry["file"]
+        assert host.check_output("sha256sum < %s" % archive).split()[0] == entry["sha256"]
+    containers = json.loads(host.file("/var/tmp/docker-export/containers.json").content_string)
+    assert [c["Name"] for c in containers] == ["/stopped"]
+
+
+def test_containers_are_listed_not_recreated(host):
+    assert host.check_output("docker ps -aq") == ""
+
+
+def test_old_pool_and_data_root_kept_until_confirmed(host):
+    record = json.loads(host.file("/var/lib/container-storage-migrate/state.json").content_string)
+    assert record["phase"] == "done"
+    assert host.file(record["backup"] + "/devicemapper").is_directory
+    assert host.file(record["backup"] + "/volumes/labdata/_data/file").content_string == "kept-in-volume\n"
+    lv_attr = host.check_output("lvs --noheadings -o lv_attr docker/thinpool").strip()
+    assert lv_attr[0] == "t"
