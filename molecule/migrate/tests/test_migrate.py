@@ -68,3 +68,11 @@ def test_old_pool_and_data_root_kept_until_confirmed(host):
     assert host.file(record["backup"] + "/volumes/labdata/_data/file").content_string == "kept-in-volume\n"
     lv_attr = host.check_output("lvs --noheadings -o lv_attr docker/thinpool").strip()
     assert lv_attr[0] == "t"
+
+
+def test_killed_run_left_an_unfinished_record_that_the_next_run_finished(host):
+    after_kill = json.loads(host.file("/root/state-after-kill.json").content_string)
+    assert after_kill["phase"] == "switching"
+    record = json.loads(host.file("/var/lib/container-storage-migrate/state.json").content_string)
+    assert record["phase"] == "done"
+    assert record["backup"] == after_kill["backup"]
