@@ -10,9 +10,17 @@ from ansible_collections.container_storage.devicemapper.plugins.modules import t
 
 CASES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "thinpool_info_cases.yml")
 
+# The engines' configuration files are read from the case's tmpdir (its `files`), never from
+# the host that runs the tests; a case may still name other paths in its input.
+CONFIG_PATHS = {
+    "docker_config": "{tmpdir}/etc/docker/daemon.json",
+    "containerd_config": "{tmpdir}/etc/containerd/config.toml",
+}
+
 
 @pytest.mark.parametrize("case", load_cases(CASES))
 def test_thinpool_info(case, tmp_path, monkeypatch):
+    case = dict(case, input=dict(CONFIG_PATHS, **(case.get("input") or {})))
     result = run_case(thinpool_info, case, tmp_path, monkeypatch)
     # pools: one subset per pool, in order (the case runner compares lists whole)
     if "pools" in case:
