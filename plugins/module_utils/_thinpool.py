@@ -767,37 +767,3 @@ class ThinPoolModule(object):
             result["diff"] = {"before": diff_view(before), "after": {}}
         return result
 
-
-class ThinPoolInfo(object):
-    def __init__(self, module):
-        self.module = module
-        self.runner = CommandRunner(module)
-
-    def run(self):
-        params = self.module.params
-        try:
-            refuse_empty(params, ("vg", "name"))
-            for option in ("vg", "name"):
-                if params.get(option) is not None:
-                    validate_name(option, params[option])
-            for option in ("data_threshold", "metadata_threshold"):
-                params[option] = percent(option, params[option])
-            state = LvmState.read(self.runner)
-            statuses = read_pool_statuses(self.runner)
-        except (PlanError, InputError) as exc:
-            self.module.fail_json(msg=str(exc), commands=self.runner.commands)
-        except (CommandError, LvmReportError) as exc:
-            self.module.fail_json(msg=str(exc), commands=self.runner.commands)
-        pools, flagged = [], []
-        for lv in state.thin_pools():
-            if params.get("vg") and lv.vg != params["vg"]:
-                continue
-            if params.get("name") and lv.name != params["name"]:
-                continue
-            facts = pool_facts(state, statuses, lv.vg, lv.name)
-            facts["flags"] = pool_flags(facts, params["data_threshold"], params["metadata_threshold"])
-            if facts["flags"]:
-                flagged.append("%s/%s: %s" % (lv.vg, lv.name, ", ".join(facts["flags"])))
-            pools.append(facts)
-        self.module.exit_json(changed=False, pools=pools, flagged=flagged,
-                              commands=self.runner.commands)
