@@ -31,12 +31,13 @@ def test_docker_runs_overlay2_on_the_lv(host):
 def test_all_three_images_kept_their_ids_and_tags(host):
     ids = host.file("/root/ids-before").content_string.split()
     assert len(ids) == 3
-    found = host.check_output("docker image inspect --format '{{.Id}} {{join .RepoTags \",\"}}' %s" % " ".join(ids))
-    lines = found.splitlines()
-    assert [line.split()[0] for line in lines] == ids
-    assert lines[0].split()[1] == "lab/a:1"
-    assert sorted(lines[1].split()[1].split(",")) == ["lab/b:1", "lab/b:latest"]
-    assert len(lines[2].split()) == 1  # the untagged image the stopped container used
+    # Docker 20.10's template `join` refuses RepoTags; range works.
+    found = host.check_output("docker image inspect --format '{{.Id}} {{range .RepoTags}}{{.}} {{end}}' %s" % " ".join(ids))
+    lines = [line.split() for line in found.splitlines()]
+    assert [line[0] for line in lines] == ids
+    assert lines[0][1:] == ["lab/a:1"]
+    assert sorted(lines[1][1:]) == ["lab/b:1", "lab/b:latest"]
+    assert lines[2][1:] == []  # the untagged image the stopped container used
 
 
 def test_named_volume_file_carried(host):
