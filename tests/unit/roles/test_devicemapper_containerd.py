@@ -1,0 +1,134 @@
+"""The devicemapper role's containerd snapshotter path (issue 13 items 5 and 6), rendered with Ansible's templating."""
+
+import os
+
+import pytest
+import yaml
+from ansible.parsing.dataloader import DataLoader
+from ansible.template import Templar
+
+ROLE = os.path.join(os.path.dirname(__file__), "..", "..", "..", "roles", "devicemapper")
+
+
+def load(*parts):
+    with open(os.path.join(ROLE, *parts)) as handle:
+        return yaml.safe_load(handle)
+
+
+DEFAULTS = load("defaults", "main.yml")
+VARS = load("vars", "main.yml")
+
+
+def render(expression, **overrides):
+    variables = dict(DEFAULTS)
+    variables.update(VARS)
+    variables.update(overrides)
+    return Templar(loader=DataLoader(), variables=variables).template(expression)
+
+
+def task(filename, name):
+    return next(item for item in load("tasks", filename) if item["name"] == name)
+
+
+RUNTIME = task("probe.yml", "Keep what the probes found")["ansible.builtin.set_fact"]["__devicemapper_runtime"]
+
+
+@pytest.mark.parametrize("given, state, dockerd, containerd, expected", [
+    ("auto", "present", "20.10", True, "docker-graphdriver"),
+    ("auto", "present", "24.0", True, "docker-graphdriver"),
+    ("auto", "present", "25.0", True, "containerd-snapshotter"),
+    ("auto", "present", "26.1", False, "containerd-snapshotter"),
+    ("auto", "present", None, True, "containerd-snapshotter"),
+    ("auto", "present", None, False, "docker-graphdriver"),
+    ("auto", "absent", "26.1", True, "docker-graphdriver"),
+    ("docker-graphdriver", "present", "26.1", True, "docker-graphdriver"),
+    ("containerd-snapshotter", "present", "20.10", True, "containerd-snapshotter"),
+])
+def test_auto_keeps_the_graph_driver_up_to_docker_24(given, state, dockerd, containerd, expected):
+    probe = {"dockerd_version": dockerd, "containerd": {"installed": containerd}}
+    assert render(RUNTIME, devicemapper_runtime=given, devicemapper_state=state,
+                  __devicemapper_probe_raw=probe) == expected
+
+
+DECIDE = task("probe_containerd.yml", "Decide what containerd's snapshotter path would change, from what was read")
+REFUSE = task("probe_containerd.yml", "Refuse a pool that already holds data that is not containerd's")
+EMPTY_PROBE = {"current": {"driver": "overlay2", "pool": None}, "dockerd": "/usr/sbin/dockerd",
+               "service": {"loaded": True}, "daemon_json": None}
+
+
+def foreign_data(rows, metadata=False, record=None, probe=None):
+    facts = {"__devicemapper_vg_rows": rows, "__devicemapper_containerd_metadata": metadata,
+             "__devicemapper_record": record or {}, "__devicemapper_probe": probe or EMPTY_PROBE}
+    for name, expression in DECIDE["ansible.builtin.set_fact"].items():
+        facts[name] = render(expression, **facts)
+    for name, expression in REFUSE["vars"].items():
+        facts[name] = render(expression, **facts)
+    return facts["__devicemapper_foreign_data"]
+
+
+POOL_EMPTY = [["thinpool", "twi-a-tz--", "0.00", ""]]
+POOL_USED = [["thinpool", "twi-aotz--", "3.12", ""]]
+
+
+def test_a_new_or_empty_pool_is_containerds_to_take():
+    assert foreign_data([]) == []
+    assert foreign_data(POOL_EMPTY) == []
+    # containerd's own thin devices are not LVM volumes; its metadata.db says they are its own.
+    assert foreign_data(POOL_USED, metadata=True) == []
+
+
+def test_a_pool_with_lvm_thin_volumes_is_refused():
+    rows = POOL_EMPTY + [["olddata", "Vwi-a-tz--", "0.00", "thinpool"], ["other", "-wi-a-----", "", ""]]
+    assert foreign_data(rows, metadata=True) == ["LVM thin volumes olddata"]
+
+
+def test_data_in_use_without_containerds_metadata_is_refused():
+    found = foreign_data(POOL_USED)
+    assert len(found) == 1 and "3.12%" in found[0] and "/var/lib/containerd/devmapper/metadata.db" in found[0]
+
+
+def test_a_pool_of_dockers_graph_driver_is_refused():
+    assert len(foreign_data(POOL_EMPTY, record={"pool": "docker/thinpool"})) == 1
+    backups = {"backups": [{"path": "/var/lib/docker.bk-1", "store": "devicemapper:docker-thinpool"}]}
+    assert "devicemapper:docker-thinpool store" in foreign_data(POOL_EMPTY, metadata=True, record=backups)[0]
+    on_it = dict(EMPTY_PROBE, current={"driver": "devicemapper", "pool": "docker-thinpool"})
+    assert len(foreign_data(POOL_EMPTY, metadata=True, probe=on_it)) == 1
+    # Another pool's record says nothing about this one.
+    assert foreign_data(POOL_EMPTY, record={"pool": "docker/otherpool"}) == []
+
+
+def test_the_refusal_names_the_pool_and_the_migration():
+    message = REFUSE["ansible.builtin.assert"]["fail_msg"]
+    for part in ("__devicemapper_lv", "__devicemapper_dm_name", "inventory_hostname", "Nothing was changed",
+                 "playbooks/migrate.yml"):
+        assert part in message
+
+
+def test_every_refusal_comes_before_the_pool():
+    probe = load("tasks", "probe.yml")
+    assert probe[-1]["ansible.builtin.import_tasks"] == "probe_containerd.yml"
+    assert probe[-1]["when"] == "__devicemapper_runtime == 'containerd-snapshotter'"
+    main = [item["name"] for item in load("tasks", "main.yml")]
+    assert main.index("Read Docker's storage state and refuse what cannot work") < main.index("Install the prerequisites")
+    for item in load("tasks", "snapshotter.yml"):
+        assert "ansible.builtin.assert" not in item, item["name"]
+
+
+def test_the_graph_drivers_drop_in_is_unchanged_and_containerds_names_containerd():
+    with open(os.path.join(ROLE, "templates", "devicemapper-thinpool.conf")) as handle:
+        template = handle.read()
+    common = {"ansible_managed": "managed", "__devicemapper_probe": {"lvchange": "/usr/sbin/lvchange"}}
+    docker = render(template, **common)
+    assert docker == (
+        "# managed\n"
+        "# container_storage.devicemapper: activate the thin pool before dockerd starts,\n"
+        "# so a reboot never ends in \"Non existing device\" (Docker's guide,\n"
+        "# \"Activate the devicemapper after reboot\"). The \"-\" lets dockerd start (and\n"
+        "# say what is missing) when the pool is gone.\n"
+        "[Service]\n"
+        "ExecStartPre=-/usr/sbin/lvchange --activate y docker/thinpool\n")
+    containerd = render(template, __devicemapper_runtime="containerd-snapshotter", **common)
+    assert "before containerd\n" in containerd
+    assert containerd.endswith("ExecStartPre=-/usr/sbin/lvchange --activate y docker/thinpool\n")
+    assert render("{{ __devicemapper_dropin_unit }}", __devicemapper_runtime="containerd-snapshotter") == "containerd"
+    assert render("{{ __devicemapper_dropin_unit }}", __devicemapper_runtime="docker-graphdriver") == "docker"
