@@ -318,11 +318,20 @@ def render_storage_opts(storage_opts):
     return entries, errors
 
 
+# One text for every module that sees loop-lvm, so Ansible shows it once per run.
+LOOP_LVM_WARNING = ("Docker's devicemapper driver in loop-lvm mode (loop files under its data root, no "
+                    "dm.thinpooldev or dm.directlvm_device) is for testing only: slow, resource-hungry, "
+                    "and its blocks are never freed. Use a thin pool (direct-lvm) in production.")
+
+
 def storage_warnings(config):
     """Things dockerd accepts but a user probably did not mean."""
     warnings = []
     opts = config.get(STORAGE_OPTS_KEY) or []
     keys = [parsed[0] for parsed in (split_storage_opt(entry) for entry in opts) if parsed]
+    if config.get(STORAGE_DRIVER_KEY) == "devicemapper" and not any(
+            key in keys for key in ("dm.thinpooldev", "dm.directlvm_device")):
+        warnings.append(LOOP_LVM_WARNING)
     for key in DEPRECATED_OPTIONS:
         if key in keys:
             warnings.append("%s is deprecated in Docker; use dm.thinpooldev with an LVM thin pool" % key)

@@ -19,7 +19,7 @@ from ansible_collections.container_storage.devicemapper.plugins.module_utils._co
     CONTAINERD_DEFAULT_SNAPSHOTTER, parse_containerd_version,
 )
 from ansible_collections.container_storage.devicemapper.plugins.module_utils._docker import (
-    KNOWN_STORAGE_DRIVERS, has_devicemapper, parse_dockerd_version, read_daemon_json,
+    KNOWN_STORAGE_DRIVERS, LOOP_LVM_WARNING, has_devicemapper, parse_dockerd_version, read_daemon_json,
     split_storage_opt, uses_containerd_snapshotter,
 )
 from ansible_collections.container_storage.devicemapper.plugins.module_utils._runner import CommandRunner
@@ -208,6 +208,8 @@ class DockerStorageInfo(object):
                 current["loop"] = current["driver"] == "devicemapper"
                 current["source"] = "data root" if current["driver"] else "none"
                 current["image_store"] = "graphdriver" if current["driver"] else None
+        if current.get("driver") == "devicemapper" and current.get("loop"):
+            self.module.warn(LOOP_LVM_WARNING)
         result["containerd"] = containerd = self.containerd(read_containerd)
         # Measured in the lab: with the plugin in error (its pool missing), dockerd still
         # starts and docker info still says devmapper; only containerd tells.

@@ -200,8 +200,8 @@ class Lvm(object):
         return ["wipefs", "--all", device]
 
     @staticmethod
-    def pvcreate(device):
-        return ["lvm", "pvcreate", device]
+    def pvcreate(devices):
+        return ["lvm", "pvcreate"] + list(devices)
 
     @staticmethod
     def vgcreate(vg, devices):

@@ -353,7 +353,7 @@ def plan_devices(spec, state, info):
 
     Returns (steps, added, warnings); ``added`` are the devices new to the VG.
     """
-    steps, added, warnings, refusals = [], [], [], []
+    steps, added, warnings, refusals, new_pvs = [], [], [], [], []
     vg_exists = spec.vg in state.vgs
     for device in spec.devices:
         pv = state.pv(device)
@@ -407,11 +407,16 @@ def plan_devices(spec, state, info):
                 steps.append(Lvm.wipefs(device))
                 warnings.append("wiped %s signature(s) from %s (force: true)"
                                 % (", ".join(dev.signatures), label))
-            steps.append(Lvm.pvcreate(device))
+            new_pvs.append(device)
         # else: a PV in no VG (an earlier run stopped after pvcreate): used as it is
         added.append(device)
     if refusals:
         raise PlanError("devices: " + "; ".join(refusals) + ". Nothing was changed.")
+    if new_pvs:
+        # One pvcreate for all: each LVM command rescans every device, so the cost stays
+        # flat in the number of disks. A run stopped inside it leaves PVs in no VG,
+        # which the next run takes as they are (above).
+        steps.append(Lvm.pvcreate(new_pvs))
     if added:
         steps.append(Lvm.vgextend(spec.vg, added) if vg_exists else Lvm.vgcreate(spec.vg, added))
     return steps, added, warnings
