@@ -74,6 +74,7 @@ def test_old_pool_and_data_root_kept_until_confirmed(host):
 def test_killed_run_left_an_unfinished_record_that_the_next_run_finished(host):
     after_kill = json.loads(host.file("/root/state-after-kill.json").content_string)
     assert after_kill["phase"] == "switching"
+    assert host.file("/root/driver-after-kill").content_string.strip() == "overlay2"
     record = json.loads(host.file("/var/lib/container-storage-migrate/state.json").content_string)
     assert record["phase"] == "done"
     assert record["backup"] == after_kill["backup"]
