@@ -132,3 +132,25 @@ def test_the_graph_drivers_drop_in_is_unchanged_and_containerds_names_containerd
     assert containerd.endswith("ExecStartPre=-/usr/sbin/lvchange --activate y docker/thinpool\n")
     assert render("{{ __devicemapper_dropin_unit }}", __devicemapper_runtime="containerd-snapshotter") == "containerd"
     assert render("{{ __devicemapper_dropin_unit }}", __devicemapper_runtime="docker-graphdriver") == "docker"
+
+
+def test_containerd_is_read_only_on_the_snapshotters_path():
+    probe = task("probe.yml", "Read Docker's version, service state, daemon.json, docker info and data root")
+    assert probe["container_storage.devicemapper.docker_storage_info"]["read_containerd"] is False
+    block = next(item for item in load("tasks", "snapshotter.yml") if "block" in item)
+    verify = next(item for item in block["block"] if "container_storage.devicemapper.docker_storage_info" in item)
+    assert verify["container_storage.devicemapper.docker_storage_info"]["read_containerd"] is True
+
+
+def test_containerd_restarts_before_docker_and_only_on_change():
+    block = next(item for item in load("tasks", "snapshotter.yml") if "block" in item)["block"]
+    names = [item["name"] for item in block]
+    assert names.index("Restart (or start) and enable containerd") < names.index(
+        "Restart Docker (or start and enable it) on the containerd image store")
+    decide = task("snapshotter.yml", "Decide what is restarted")["ansible.builtin.set_fact"]
+    assert render(decide["__devicemapper_docker_restart"], __devicemapper_with_docker=True,
+                  __devicemapper_config_plan={"changed": False, "skipped": True}) is False
+    assert render(decide["__devicemapper_containerd_restart"],
+                  __devicemapper_snapshotter_config={"changed": False, "restart_needed": False}) is False
+    assert render(decide["__devicemapper_containerd_restart"],
+                  __devicemapper_snapshotter_config={"changed": True, "restart_needed": True}) is True
