@@ -168,8 +168,10 @@ def test_what_was_running_comes_from_the_first_unfinished_run():
 def test_socket_is_stopped_whenever_it_exists():
     assert render("{{ __devicemapper_units }}", __devicemapper_probe={"socket": {"loaded": True}}) == [
         "docker.socket", "docker.service"]
-    stop = next(task for task in tasks("switch.yml")[2]["block"] if task["name"].startswith("Stop Docker"))
-    assert stop["loop"] == "{{ __devicemapper_units }}"
+    block = next(task for task in tasks("switch.yml") if "block" in task)["block"]
+    stop = next(task for task in block if task["name"].startswith("Stop Docker"))
+    # both units in one systemctl call (one remote module run)
+    assert stop["ansible.builtin.command"]["argv"] == "{{ ['systemctl', 'stop'] + __devicemapper_units }}"
 
 
 # Issue 12 items 3, 7, 8: refusals before the first change; paths normalised.
@@ -255,7 +257,9 @@ def test_activation_drop_in_may_fail_and_is_removed_when_no_longer_wanted():
     removal = next(task for task in tasks("present.yml")
                    if task["name"] == "Remove the pool activation drop-in Docker no longer needs")
     assert removal["ansible.builtin.file"]["state"] == "absent"
-    assert removal["when"] == "devicemapper_mode != 'direct-lvm' or not __devicemapper_activate_on_boot"
+    # only when the probe found one: no remote call for a file that is not there
+    assert removal["when"] == ["devicemapper_mode != 'direct-lvm' or not __devicemapper_activate_on_boot",
+                               "__devicemapper_dropin_found | length > 0"]
 
 
 # Issue 11 item 1: no package manager call when the tools are there.
@@ -279,3 +283,24 @@ def test_a_pool_no_longer_wanted_is_reported_not_removed(recorded, mode, pool, r
     assert render(condition, __devicemapper_record={"pool": recorded}, devicemapper_mode=mode,
                   devicemapper_pool=pool) is reported
     assert "ansible.builtin.debug" in report
+
+
+# Issue 16: daemon.json is compared on the controller; the list the role expects must be
+# the one docker_daemon_config writes, or a no-op run would call the module every time.
+@pytest.mark.parametrize("opts", [
+    {"dm.thinpooldev": "/dev/mapper/docker-thinpool", "dm.use_deferred_removal": True,
+     "dm.use_deferred_deletion": True},
+    {"dm.thinpooldev": "/dev/mapper/vg--a-pool", "dm.use_deferred_removal": False, "dm.min_free_space": "10%",
+     "dm.mountopt": ["nodiscard", "noatime"], "dm.basesize": 20},
+])
+def test_controller_side_storage_opts_match_the_module(opts):
+    from ansible_collections.container_storage.devicemapper.plugins.module_utils._docker import render_storage_opts
+    entries, errors = render_storage_opts(opts)
+    assert not errors
+    assert render("{{ __devicemapper_storage_opts_list }}", __devicemapper_storage_opts=opts) == entries
+    as_wanted = "{{ __devicemapper_config_as_wanted }}"
+    probe = {"daemon_json": {"log-level": "warn", "storage-driver": "devicemapper", "storage-opts": entries}}
+    assert render(as_wanted, __devicemapper_storage_opts=opts, __devicemapper_probe=probe) is True
+    probe["daemon_json"]["storage-opts"] = entries[:-1]
+    assert render(as_wanted, __devicemapper_storage_opts=opts, __devicemapper_probe=probe) is False
+    assert render(as_wanted, __devicemapper_storage_opts=opts, __devicemapper_probe={"daemon_json": None}) is False
