@@ -304,3 +304,18 @@ def test_controller_side_storage_opts_match_the_module(opts):
     probe["daemon_json"]["storage-opts"] = entries[:-1]
     assert render(as_wanted, __devicemapper_storage_opts=opts, __devicemapper_probe=probe) is False
     assert render(as_wanted, __devicemapper_storage_opts=opts, __devicemapper_probe={"daemon_json": None}) is False
+
+
+@pytest.mark.parametrize("service_enabled, socket_enabled, state, verb", [
+    (True, True, "present", ["start"]),
+    (False, True, "present", ["enable", "--now"]),
+    (True, False, "present", ["enable", "--now"]),
+    (False, False, "absent", ["start"]),
+])
+def test_docker_is_enabled_only_when_it_is_not(service_enabled, socket_enabled, state, verb):
+    block = next(task for task in tasks("switch.yml") if "block" in task)["block"]
+    start = next(task for task in block if task["name"] == "Start and enable Docker")
+    probe = {"service": {"enabled": service_enabled}, "socket": {"enabled": socket_enabled, "loaded": True}}
+    argv = render(start["ansible.builtin.command"]["argv"], __devicemapper_probe=probe,
+                  __devicemapper_config_state=state)
+    assert argv == ["systemctl"] + verb + ["docker.socket", "docker.service"]
