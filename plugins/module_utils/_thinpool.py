@@ -33,7 +33,7 @@ from ansible_collections.container_storage.devicemapper.plugins.module_utils._ru
     CommandError, CommandRunner, failure_report, run_steps,
 )
 from ansible_collections.container_storage.devicemapper.plugins.module_utils._validate import (
-    InputError, lvm_name, percent, refuse_empty,
+    InputError, lvm_name, refuse_empty,
 )
 from ansible_collections.container_storage.devicemapper.plugins.module_utils._sizes import (
     MIB, SizeError, human, lvm_arg, parse_size,
@@ -771,4 +771,3 @@ class ThinPoolModule(object):
         if self.module._diff:
             result["diff"] = {"before": diff_view(before), "after": {}}
         return result
-
