@@ -469,6 +469,11 @@ class DevmapperConfigManager(object):
             rc, out, err = self.runner.run(_dm.Dmsetup.table(pool), check_rc=False, timeout=60)
         except CommandError as exc:
             raise ConfigError("pool_name: reading the table of %s failed: %s" % (pool, exc))
+        if rc != 0 and not self.params["require_pool"] and _dm.is_missing_device(err or out):
+            # The role plans the file before it builds the pool: a pool that is
+            # not there yet is reported, a device that is the wrong kind is not accepted.
+            self.result["pool"] = {"name": pool, "exists": False}
+            return
         if rc != 0:
             raise ConfigError(
                 "pool_name: there is no device-mapper device %s (dmsetup: %s). containerd never creates "
@@ -486,7 +491,7 @@ class DevmapperConfigManager(object):
                 "(an LVM thin pool that already holds LVM thin volumes shows up as NAME-tpool, and is "
                 "in use by LVM: do not give it to containerd); nothing was changed"
                 % (pool, "/".join(targets) or "table-less"))
-        self.result["pool"] = {"name": pool, "target": "thin-pool",
+        self.result["pool"] = {"name": pool, "exists": True, "target": "thin-pool",
                                "size_bytes": sum(line.length for line in lines) * _dm.SECTOR_BYTES,
                                "data_block_sectors": _block_sectors(lines[0])}
 

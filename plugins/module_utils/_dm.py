@@ -201,6 +201,12 @@ def parse_info(text):
     return fields
 
 
+def is_missing_device(message):
+    """Whether dmsetup's error says the named device does not exist (ENXIO),
+    as opposed to a failure to read one that does."""
+    return "No such device or address" in (message or "")
+
+
 class Dmsetup(object):
     """One method per dmsetup operation, each returning the argument list.
 

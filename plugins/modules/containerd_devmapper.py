@@ -101,6 +101,15 @@ options:
       - V(false) sets a CRI default of devmapper back to C(overlayfs); another value stays.
       - When not given, the CRI setting stays as it is. Docker does not read it.
     type: bool
+  require_pool:
+    description:
+      - V(true) refuses a O(pool_name) that does not exist yet.
+      - V(false) plans the file for a pool that is built later (the devicemapper role compares the
+        file in check mode before it builds the pool, so a file it cannot use is refused before any
+        change); the result's RV(pool.exists) is then V(false). A device of that name that is not a
+        C(thin-pool) is refused either way.
+    type: bool
+    default: true
   backup:
     description:
       - Keep a copy of the previous file beside it, with a timestamp in its name, before changing it.
@@ -170,10 +179,12 @@ previous_cri_snapshotter:
   returned: when the file was read
   type: str
 pool:
-  description: The thin pool as C(dmsetup table) showed it.
+  description:
+    - The thin pool as C(dmsetup table) showed it.
+    - With O(require_pool=false) and no such device, only C(name) and C(exists=false).
   returned: with O(state=present), when the pool was checked
   type: dict
-  sample: {name: docker-thinpool, target: thin-pool, size_bytes: 2147483648, data_block_sectors: 1024}
+  sample: {name: docker-thinpool, exists: true, target: thin-pool, size_bytes: 2147483648, data_block_sectors: 1024}
 containerd_version:
   description: containerd's version, read when a new file needed a config version.
   returned: when C(containerd --version) ran
@@ -222,6 +233,7 @@ def main():
         fs_type=dict(type="str", choices=list(FS_TYPES)),
         fs_options=dict(type="str"),
         cri_default_snapshotter=dict(type="bool"),
+        require_pool=dict(type="bool", default=True),
         backup=dict(type="bool", default=False),
     )
     module = AnsibleModule(

@@ -150,7 +150,48 @@ def test_containerd_restarts_before_docker_and_only_on_change():
     decide = task("snapshotter.yml", "Decide what is restarted")["ansible.builtin.set_fact"]
     assert render(decide["__devicemapper_docker_restart"], __devicemapper_with_docker=True,
                   __devicemapper_config_plan={"changed": False, "skipped": True}) is False
-    assert render(decide["__devicemapper_containerd_restart"],
-                  __devicemapper_snapshotter_config={"changed": False, "restart_needed": False}) is False
-    assert render(decide["__devicemapper_containerd_restart"],
-                  __devicemapper_snapshotter_config={"changed": True, "restart_needed": True}) is True
+    unchanged = {"changed": False, "restart_needed": False}
+    written = {"changed": True, "restart_needed": True}
+    skipped = {"changed": False, "skipped": True}
+    for check_mode, plan, write, expected in (
+            (False, unchanged, skipped, False),
+            (False, written, written, True),
+            (True, unchanged, skipped, False),
+            (True, written, skipped, True)):
+        assert render(decide["__devicemapper_containerd_restart"], __devicemapper_check_mode=check_mode,
+                      __devicemapper_containerd_config_plan=plan,
+                      __devicemapper_snapshotter_config=write) is expected, (check_mode, plan, write)
+
+
+def test_containerd_config_is_planned_before_the_pool_and_written_after_it():
+    probe = load("tasks", "probe_containerd.yml")
+    names = [item["name"] for item in probe]
+    plan = probe[names.index("Compare containerd's config.toml with the devmapper snapshotter settings")]
+    args = plan["container_storage.devicemapper.containerd_devmapper"]
+    assert plan["check_mode"] is True and args["require_pool"] is False
+    assert args["pool_name"] == "{{ __devicemapper_dm_name }}"
+    write = task("snapshotter.yml", "Write containerd's devmapper snapshotter settings (other settings kept)")
+    # Same settings in the plan and the write, apart from the pool check and the backup.
+    written = dict(write["container_storage.devicemapper.containerd_devmapper"])
+    assert written.pop("backup") is True
+    assert written.pop("pool_name") == "{{ __devicemapper_pool_result.pool.dm_name }}"
+    planned = dict(args)
+    planned.pop("require_pool")
+    planned.pop("pool_name")
+    assert planned == written
+    steps = [item.get("name") for item in load("tasks", "snapshotter.yml")]
+    assert steps.index("Build the thin pool and its profile, activated before containerd starts") < steps.index(
+        "Write containerd's devmapper snapshotter settings (other settings kept)")
+
+
+def test_activation_off_removes_containerds_drop_in_and_reloads_systemd():
+    remove = task("snapshotter.yml", "Remove the pool activation drop-in containerd no longer needs")
+    assert remove["ansible.builtin.file"] == {"path": "{{ __devicemapper_containerd_dropin_path }}", "state": "absent"}
+    assert remove["when"] == ["not __devicemapper_activate_on_boot", "__devicemapper_dropin_found | length > 0"]
+    decide = task("snapshotter.yml", "Decide what is restarted")["ansible.builtin.set_fact"]
+    assert render(decide["__devicemapper_reload_units"], __devicemapper_dropin={"skipped": True},
+                  __devicemapper_dropin_removed={"changed": True}) is True
+    assert render(decide["__devicemapper_reload_units"], __devicemapper_dropin={"skipped": True},
+                  __devicemapper_dropin_removed={"skipped": True, "changed": False}) is False
+    assert render("{{ __devicemapper_containerd_dropin_path }}", devicemapper_containerd_service="containerd") == (
+        "/etc/systemd/system/containerd.service.d/devicemapper-thinpool.conf")
