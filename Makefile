@@ -10,7 +10,7 @@ BUILD := $(CURDIR)/.build
 COLLECTIONS := $(BUILD)/collections
 COLLECTION_LINK := $(COLLECTIONS)/ansible_collections/container_storage/devicemapper
 LAB := python3 $(CURDIR)/tools/lab/lab.py
-# The lab's own smoke test first: when the lab is broken nothing else can pass.
+# The lab's own smoke test first (the second job starts beside it; none after it, if it failed).
 SCENARIOS ?= lab $(shell ls molecule | grep -v -e '^shared$$' -e '^lab$$')
 PY36 ?= $(shell ls -d $$HOME/.pyenv/versions/3.6*/bin/python3 2>/dev/null | tail -n 1)
 APT_PACKAGES := qemu-system-x86 qemu-utils mmdebstrap openssh-client rsync git
@@ -19,10 +19,11 @@ export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
 export ANSIBLE_CONFIG := $(CURDIR)/tools/ansible.cfg
 export PATH := $(BIN):$(PATH)
 
-.PHONY: help setup lint sanity unit compat molecule test demo clean lab-down release-notes package docs sanity36
+.PHONY: help setup lint sanity unit compat molecule test demo demo-containerd clean lab-down release-notes package docs sanity36
 
 help:
 	@echo "make demo    boot a lab VM, run tools/lab/demo.yml on it, print the result (KEEP=1 keeps the VM)"
+	@echo "make demo-containerd  the same on Docker 26 (Debian 13 guest): containerd's devmapper snapshotter on the pool"
 	@echo "make test    lint, sanity, unit, compat, sanity36, package, docs and every molecule scenario in lab VMs"
 	@echo "make unit | lint | sanity | compat | molecule [SCENARIOS='lab thinpool']"
 	@echo "make docs    the HTML docs site in .build/docs/html, checked in headless Chromium"
@@ -102,6 +103,11 @@ test: lint sanity unit compat sanity36 package docs molecule
 demo: setup lab-image
 	$(LAB) run --prefix demo --disks 1 $(if $(KEEP),--keep) -- \
 	  $(BIN)/ansible-playbook -i {inventory} $(CURDIR)/tools/lab/demo.yml
+
+# The same on Docker 26 (Debian 13 guest): containerd's devmapper snapshotter on the pool.
+demo-containerd: setup
+	$(LAB) run --prefix demo-containerd --suite trixie --disks 1 $(if $(KEEP),--keep) -- \
+	  $(BIN)/ansible-playbook -i {inventory} $(CURDIR)/tools/lab/demo_containerd.yml
 
 # CHANGELOG.rst for the version galaxy.yml names, from the fragments (see the script).
 release-notes: setup
