@@ -276,6 +276,10 @@ def wait_for_ssh(config, proc=None):
             raise BootStalled("%s printed nothing on its console for %d s before SSH answered\n%s"
                               % (config["name"], BOOT_STALL_SECONDS, console_tail(config, 15)))
         failure = boot_failure(config)
+        if failure == "Kernel panic":
+            # Seen under software emulation (a scheduler oops in the guest's first
+            # seconds on a loaded host): a fresh boot of the same disks goes through.
+            raise BootStalled("%s panicked while booting\n%s" % (config["name"], console_tail(config, 15)))
         if failure:
             raise LabError("%s failed to boot (%r on its console)\n%s"
                            % (config["name"], failure, console_tail(config)))
@@ -292,10 +296,11 @@ def wait_for_ssh(config, proc=None):
 
 
 def boot(config, attempts=BOOT_ATTEMPTS):
-    """Start qemu and wait for SSH; a boot that hangs early is powered off and started again.
+    """Start qemu and wait for SSH; a boot that hangs or panics early is powered off and started again.
 
     Seen here under software emulation with the host loaded: now and then a
-    kernel stops printing a fraction of a second into boot and never goes on.
+    kernel stops printing a fraction of a second into boot and never goes on,
+    or oopses in the scheduler and panics.
     """
     for attempt in range(1, attempts + 1):
         proc = start_qemu(config)
@@ -310,9 +315,10 @@ def boot(config, attempts=BOOT_ATTEMPTS):
                 % (str(exc).splitlines()[0], attempt + 1, attempts))
 
 
-def up(name, disks=1, disk_size="10G", memory=1536, cpus=2, suite=None):
+def up(name, disks=1, disk_size="10G", memory=1536, cpus=2, suite=None, image=None):
+    """Boot a VM from the suite's image (or from ``image``, a built image directory)."""
     suite = suite or DEFAULT_SUITE
-    image = build_image(suite)
+    image = image or build_image(suite)
     directory = vm_dir(name)
     if os.path.exists(os.path.join(directory, "vm.json")):
         old = read_json(os.path.join(directory, "vm.json"))

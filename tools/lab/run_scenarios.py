@@ -6,9 +6,10 @@
 A JOB is a molecule scenario name, or ``matrix:<leg>`` for a leg of tools/lab/matrix.py.
 This machine's two cores carry two emulated VMs well: jobs are started while the VMs they
 boot (a scenario's platforms; one per matrix leg) fit in ``--vms``; a job that needs more runs
-alone. The first job runs alone before any other starts: it is the lab's own smoke test, and
-when the lab is broken nothing else can pass. Each job's output goes to DIR/<job>.log; a
-failed job's log tail is printed. Exits 1 when any job failed.
+alone. The first job is the lab's own smoke test: the second starts beside it (so no VM slot
+idles), and no other starts after it failed, since when the lab is broken nothing else can
+pass. Each job's output goes to DIR/<job>.log; a failed job's log tail is printed. Exits 1
+when any job failed.
 """
 
 import argparse
@@ -57,34 +58,37 @@ def main():
             rc = subprocess.run(command(job), cwd=REPO, stdout=log, stderr=subprocess.STDOUT,
                                 stdin=subprocess.DEVNULL).returncode
         seconds = time.time() - started
-        with lock:
+        with lock:  # one job's lines at a time
             results[job] = (rc, seconds, log_path)
             state["vms"] -= weight
             lock.notify_all()
-        print("=== %s %s in %d s (log: %s)" % (job, "passed" if rc == 0 else "FAILED", seconds,
-                                              os.path.relpath(log_path, REPO)), flush=True)
-        if rc != 0:
-            with open(log_path) as handle:
-                tail = handle.readlines()[-60:]
-            sys.stdout.write("".join("    | " + line for line in tail))
-            sys.stdout.flush()
+            print("=== %s %s in %d s (log: %s)" % (job, "passed" if rc == 0 else "FAILED", seconds,
+                                                  os.path.relpath(log_path, REPO)), flush=True)
+            if rc != 0:
+                with open(log_path) as handle:
+                    tail = handle.readlines()[-60:]
+                sys.stdout.write("".join("    | " + line for line in tail))
+                sys.stdout.flush()
 
     total_started = time.time()
     threads = []
-    first, rest = args.jobs[0], args.jobs[1:]
-    print("=== %s (alone, first: the lab's smoke test)" % first, flush=True)
-    state["vms"] = args.vms
-    run(first, args.vms)
-    if results[first][0] != 0:
-        print("=== the first job failed: not starting the others")
-        return 1
-    for job in rest:
+    first = args.jobs[0]
+
+    def first_failed():
+        return first in results and results[first][0] != 0
+
+    for index, job in enumerate(args.jobs):
         weight = min(vms_needed(job), args.vms)
         with lock:
-            while state["vms"] + weight > args.vms:
+            while state["vms"] + weight > args.vms and not first_failed():
                 lock.wait()
+            if first_failed():
+                print("=== the first job (the lab's smoke test) failed: not starting %s and the rest" % job,
+                      flush=True)
+                break
             state["vms"] += weight
-        print("=== starting %s (%d VM%s)" % (job, weight, "" if weight == 1 else "s"), flush=True)
+            print("=== starting %s (%d VM%s)%s" % (job, weight, "" if weight == 1 else "s",
+                                                ", the lab's smoke test" if index == 0 else ""), flush=True)
         thread = threading.Thread(target=run, args=(job, weight))
         thread.start()
         threads.append(thread)
@@ -94,9 +98,12 @@ def main():
     print("=== %d jobs in %d s; %s" % (len(results), time.time() - total_started,
                                       "failed: " + ", ".join(failed) if failed else "all passed"))
     for job in args.jobs:
+        if job not in results:
+            print("    %-28s %-6s" % (job, "NOT RUN"))
+            continue
         rc, seconds, _ = results[job]
         print("    %-28s %-6s %4d s" % (job, "ok" if rc == 0 else "FAILED", seconds))
-    return 1 if failed else 0
+    return 1 if failed or len(results) < len(args.jobs) else 0
 
 
 if __name__ == "__main__":
