@@ -106,7 +106,7 @@ options:
       - V(true) refuses a O(pool_name) that does not exist yet.
       - V(false) plans the file for a pool that is built later (the devicemapper role compares the
         file in check mode before it builds the pool, so a file it cannot use is refused before any
-        change); the result's RV(pool.exists) is then V(false). A device of that name that is not a
+        change); the result's RV(pool) then has C(exists) V(false). A device of that name that is not a
         C(thin-pool) is refused either way.
     type: bool
     default: true

@@ -2,6 +2,7 @@
 
 import json
 import re
+import time
 
 
 def pool_data_percent(host):
@@ -51,7 +52,34 @@ def test_a_container_writes_into_the_pool(host):
                       "'dd if=/dev/urandom of=/big bs=1M count=100 2>/dev/null && sync'")
     try:
         after = pool_data_percent(host)
-        # 100 MiB of a pool of about 3.8 GiB is about 2.6 points.
+        # 100 MiB of a pool of about 0.8 GiB (20%VG) is about 12 points.
         assert after - before > 2.0, (before, after)
     finally:
         host.run("docker rm writer")
+
+
+def pool_bytes(host):
+    return int(host.check_output("lvs --noheadings --units b --nosuffix -o lv_size docker/thinpool").strip())
+
+
+def test_the_autoextend_profile_grows_the_pool_under_containerds_writes(host):
+    """dmeventd grows the pool by the role's profile (threshold 80, percent 20) when a
+    container's writes through the snapshotter pass the threshold, as on the graph driver."""
+    size = pool_bytes(host)
+    used = pool_data_percent(host) / 100 * size
+    # To 88% of the pool: past the threshold, and within the container's 1 GB base volume.
+    megabytes = int((0.88 * size - used) / 2**20) + 1
+    assert 0 < megabytes < 900, (size, used)
+    host.check_output("docker run --name filler busybox:lab dd if=/dev/zero of=/fill bs=1M count=%d conv=fsync"
+                      % megabytes)
+    try:
+        deadline = time.time() + 180
+        grown = pool_bytes(host)
+        while grown == size and time.time() < deadline:
+            time.sleep(5)
+            grown = pool_bytes(host)
+        # One step is 20% of the pool (rounded up to whole extents), and it brings the use below 80% again.
+        assert grown >= size * 1.19, (size, grown)
+        assert pool_data_percent(host) < 80.0
+    finally:
+        host.run("docker rm filler")
