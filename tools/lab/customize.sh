@@ -38,13 +38,6 @@ for unit in apt-daily.timer apt-daily-upgrade.timer e2scrub_all.timer fstrim.tim
 done
 systemctl -q --root="$root" enable serial-getty@ttyS0.service
 
-# A small initramfs, with only the drivers that find the root disk (ext4 is built
-# into the kernel): Debian's default one (MODULES=most, 20 MB) took 5.6 s to unpack
-# and 6 s more before the root was mounted, on every boot under emulation.
-printf 'virtio_pci\nvirtio_blk\n' >> "$root/etc/initramfs-tools/modules"
-printf 'MODULES=list\n' > "$root/etc/initramfs-tools/conf.d/lab.conf"
-chroot "$root" update-initramfs -u -k all
-
 # A one-file image for `docker import`: no registry is reachable from the lab.
 tmp=$(mktemp -d)
 mkdir -p "$tmp/bin"
