@@ -1,0 +1,99 @@
+"""The devicemapper role's record script (vars/main.yml), run here with /bin/sh: the
+switch writes its record only over the one it read, so of two runs started together
+only one switches Docker (issue 11)."""
+
+import hashlib
+import os
+import subprocess
+
+import yaml
+
+ROLE = os.path.join(os.path.dirname(__file__), "..", "..", "..", "roles", "devicemapper")
+
+with open(os.path.join(ROLE, "vars", "main.yml")) as handle:
+    VARS = yaml.safe_load(handle)
+SCRIPT = VARS["__devicemapper_record_script"]
+
+
+def write(path, content, expected=None):
+    argv = ["/bin/sh", "-c", SCRIPT, "sh", str(path), content] + ([expected] if expected is not None else [])
+    return subprocess.run(argv, capture_output=True, text=True, timeout=60, check=False)
+
+
+def sha(path):
+    with open(path, "rb") as handle:
+        return hashlib.sha256(handle.read()).hexdigest()
+
+
+def test_without_an_expected_record_it_writes(tmp_path):
+    path = tmp_path / "state" / "state.json"
+    result = write(path, '{"a": 1}')
+    assert result.returncode == 0, result.stderr
+    assert path.read_text() == '{"a": 1}\n'
+    assert oct(path.stat().st_mode & 0o777) == "0o600"
+
+
+def test_it_writes_over_the_record_it_read(tmp_path):
+    path = tmp_path / "state.json"
+    write(path, '{"a": 1}')
+    result = write(path, '{"a": 2}', sha(path))
+    assert result.returncode == 0, result.stderr
+    assert path.read_text() == '{"a": 2}\n'
+
+
+def test_none_means_no_record_was_read(tmp_path):
+    path = tmp_path / "state.json"
+    assert write(path, '{"a": 1}', "none").returncode == 0
+    assert path.read_text() == '{"a": 1}\n'
+
+
+def test_the_second_of_two_runs_that_read_the_same_record_changes_nothing(tmp_path):
+    path = tmp_path / "state.json"
+    write(path, '{"pending": null}')
+    read_by_both = sha(path)
+    first = write(path, '{"pending": {"run": "first"}}', read_by_both)
+    second = write(path, '{"pending": {"run": "second"}}', read_by_both)
+    assert first.returncode == 0, first.stderr
+    assert second.returncode == 75
+    assert "another run of the role changed" in second.stderr
+    assert path.read_text() == '{"pending": {"run": "first"}}\n'
+    assert sorted(os.listdir(tmp_path)) == ["state.json"]  # no temporary file left
+
+
+def test_a_record_that_appeared_since_none_was_read_is_not_overwritten(tmp_path):
+    path = tmp_path / "state.json"
+    write(path, '{"pending": {"run": "first"}}')
+    result = write(path, '{"pending": {"run": "second"}}', "none")
+    assert result.returncode == 75
+    assert path.read_text() == '{"pending": {"run": "first"}}\n'
+
+
+def test_the_switch_passes_the_record_it_read_and_the_rescue_stops_first_on_a_lost_race():
+    with open(os.path.join(ROLE, "tasks", "switch.yml")) as handle:
+        switch = yaml.safe_load(handle)
+    block = next(item for item in switch if "block" in item)["block"]
+    record = block[0]
+    assert record["name"] == "Record what runs now and where the data goes, before changing anything"
+    assert record["ansible.builtin.command"]["argv"][-1] == "{{ __devicemapper_record_sha }}"
+    assert record["register"] == "__devicemapper_recorded"
+    with open(os.path.join(ROLE, "tasks", "rollback.yml")) as handle:
+        rollback = yaml.safe_load(handle)
+    assert "ansible.builtin.fail" in rollback[0]
+    assert rollback[0]["when"] == "(__devicemapper_recorded | default({})).rc | default(0) == 75"
+
+
+def test_the_probe_keeps_the_records_sha256_as_read():
+    from ansible.parsing.dataloader import DataLoader
+    from ansible.template import Templar
+
+    with open(os.path.join(ROLE, "tasks", "probe.yml")) as handle:
+        probe = yaml.safe_load(handle)
+    keep = next(item for item in probe if item["name"] == "Keep what the probes found")
+    expression = keep["ansible.builtin.set_fact"]["__devicemapper_record_sha"]
+    read = next(item for item in probe if item["name"] == "Read the role's record, the mounts, the LVM tools and the backups")
+    assert "echo '@@state_sha'; if [ -f \"$1\" ]; then sha256sum < \"$1\"; else echo none; fi" in (
+        read["ansible.builtin.command"]["argv"][2])
+    digest = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
+    for lines, expected in (([digest + "  -"], digest), (["none"], "none"), ([], "none")):
+        templar = Templar(loader=DataLoader(), variables={"__devicemapper_read": {"state_sha": lines}})
+        assert templar.template(expression) == expected
