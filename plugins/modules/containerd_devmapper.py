@@ -107,7 +107,8 @@ options:
       - V(false) plans the file for a pool that is built later (the devicemapper role compares the
         file in check mode before it builds the pool, so a file it cannot use is refused before any
         change); the result's RV(pool) then has C(exists) V(false). A device of that name that is not a
-        C(thin-pool) is refused either way.
+        C(thin-pool) is refused either way. Outside check mode the file is written all the same, and
+        containerd's devmapper plugin does not load until the pool exists.
     type: bool
     default: true
   backup:

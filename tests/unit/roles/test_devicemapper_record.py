@@ -79,7 +79,7 @@ def test_the_switch_passes_the_record_it_read_and_the_rescue_stops_first_on_a_lo
     with open(os.path.join(ROLE, "tasks", "rollback.yml")) as handle:
         rollback = yaml.safe_load(handle)
     assert "ansible.builtin.fail" in rollback[0]
-    assert rollback[0]["when"] == "(__devicemapper_recorded | default({})).rc | default(0) == 75"
+    assert rollback[0]["when"] == "__devicemapper_recorded is failed"
 
 
 def test_the_probe_keeps_the_records_sha256_as_read():
@@ -97,3 +97,23 @@ def test_the_probe_keeps_the_records_sha256_as_read():
     for lines, expected in (([digest + "  -"], digest), (["none"], "none"), ([], "none")):
         templar = Templar(loader=DataLoader(), variables={"__devicemapper_read": {"state_sha": lines}})
         assert templar.template(expression) == expected
+
+
+def test_the_rescue_stops_only_when_the_record_step_failed_and_says_why():
+    from ansible.parsing.dataloader import DataLoader
+    from ansible.template import Templar
+
+    with open(os.path.join(ROLE, "tasks", "rollback.yml")) as handle:
+        stop = yaml.safe_load(handle)[0]
+    lost = {"failed": True, "rc": 75, "changed": False,
+            "stderr": "another run of the role changed /var/lib/x/state.json since this run read it"}
+    for recorded, expected in (({}, False), ({"skipped": True, "changed": False}, False),
+                               ({"rc": 0, "changed": True}, False), (lost, True),
+                               ({"failed": True, "rc": 1, "stderr": "another run held the host lock"}, True)):
+        templar = Templar(loader=DataLoader(), variables={"__devicemapper_recorded": recorded})
+        assert templar.template("{{ %s }}" % stop["when"]) is expected, recorded
+    templar = Templar(loader=DataLoader(), variables={"__devicemapper_recorded": lost, "inventory_hostname": "h1"})
+    message = templar.template(stop["ansible.builtin.fail"]["msg"])
+    assert "on h1 the role's record was not written: another run of the role changed" in message
+    assert "This run changed nothing of Docker" in message
+    assert "Run the role again once the other run has finished." in message
