@@ -8,7 +8,8 @@ This machine's two cores carry two emulated VMs well: jobs are started while the
 boot (a scenario's platforms; one per matrix leg) fit in ``--vms``; a job that needs more runs
 alone. The first job is the lab's own smoke test: the second starts beside it (so no VM slot
 idles), and no other starts after it failed, since when the lab is broken nothing else can
-pass. Each job's output goes to DIR/<job>.log; a failed job's log tail is printed. Exits 1
+pass. Jobs that need every slot come right after it (in the order given): started last, they
+would wait with one slot idle for the longest job still running. Each job's output goes to DIR/<job>.log; a failed job's log tail is printed. Exits 1
 when any job failed.
 """
 
@@ -31,6 +32,11 @@ def vms_needed(job):
     with open(os.path.join(REPO, "molecule", job, "molecule.yml")) as handle:
         config = yaml.safe_load(handle) or {}
     return max(1, len(config.get("platforms") or [{}]))
+
+
+def start_order(jobs, slots, needed=vms_needed):
+    """The smoke test first, then the jobs that need every slot, then the rest (each as given)."""
+    return jobs[:1] + sorted(jobs[1:], key=lambda job: min(needed(job), slots) < slots)
 
 
 def command(job):
@@ -77,7 +83,7 @@ def main():
     def first_failed():
         return first in results and results[first][0] != 0
 
-    for index, job in enumerate(args.jobs):
+    for index, job in enumerate(start_order(args.jobs, args.vms)):
         weight = min(vms_needed(job), args.vms)
         with lock:
             while state["vms"] + weight > args.vms and not first_failed():

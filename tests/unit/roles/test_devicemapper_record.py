@@ -78,8 +78,8 @@ def test_the_switch_passes_the_record_it_read_and_the_rescue_stops_first_on_a_lo
     assert record["register"] == "__devicemapper_recorded"
     with open(os.path.join(ROLE, "tasks", "rollback.yml")) as handle:
         rollback = yaml.safe_load(handle)
-    assert "ansible.builtin.fail" in rollback[0]
-    assert rollback[0]["when"] == "__devicemapper_recorded is failed"
+    assert "ansible.builtin.set_fact" in rollback[0] and "ansible.builtin.fail" in rollback[1]
+    assert rollback[0]["when"] == rollback[1]["when"] == "__devicemapper_recorded is failed"
 
 
 def test_the_probe_keeps_the_records_sha256_as_read():
@@ -104,7 +104,7 @@ def test_the_rescue_stops_only_when_the_record_step_failed_and_says_why():
     from ansible.template import Templar
 
     with open(os.path.join(ROLE, "tasks", "rollback.yml")) as handle:
-        stop = yaml.safe_load(handle)[0]
+        keep, stop = yaml.safe_load(handle)[:2]
     lost = {"failed": True, "rc": 75, "changed": False,
             "stderr": "another run of the role changed /var/lib/x/state.json since this run read it"}
     for recorded, expected in (({}, False), ({"skipped": True, "changed": False}, False),
@@ -113,7 +113,10 @@ def test_the_rescue_stops_only_when_the_record_step_failed_and_says_why():
         templar = Templar(loader=DataLoader(), variables={"__devicemapper_recorded": recorded})
         assert templar.template("{{ %s }}" % stop["when"]) is expected, recorded
     templar = Templar(loader=DataLoader(), variables={"__devicemapper_recorded": lost, "inventory_hostname": "h1"})
-    message = templar.template(stop["ansible.builtin.fail"]["msg"])
+    result = templar.template(keep["ansible.builtin.set_fact"]["devicemapper_role_result"])
+    assert result["rolled_back"] is False and result["docker_changed"] is False
+    assert stop["ansible.builtin.fail"]["msg"] == "{{ devicemapper_role_result.message }}"
+    message = result["message"]
     assert "on h1 the role's record was not written: another run of the role changed" in message
     assert "This run changed nothing of Docker" in message
     assert "Run the role again once the other run has finished." in message

@@ -146,14 +146,16 @@ def test_every_change_to_docker_is_inside_the_block_with_a_rollback():
     assert block["rescue"] == [{"name": "Roll back and say so",
                                 "ansible.builtin.include_tasks": "rollback.yml"}]
     rollback = tasks("rollback.yml")
-    assert rollback[-1]["ansible.builtin.fail"]["msg"].count("inventory_hostname") == 1
+    assert rollback[-1]["ansible.builtin.fail"]["msg"] == "{{ devicemapper_role_result.message }}"
+    kept = rollback[-2]["ansible.builtin.set_fact"]["devicemapper_role_result"]
+    assert kept["rolled_back"] is True and kept["message"].count("inventory_hostname") == 1
     start = next(task for task in rollback if task["name"] == "Start Docker again on its old storage")
     assert start["when"] == "__devicemapper_manage_docker and __devicemapper_was_active"
     # First a stop when this run lost the race for the record (it changed nothing, so
     # nothing is put back); then every step before the final failure runs even when one fails.
-    assert rollback[0]["name"] == "Stop, changing nothing, when the record could not be written"
-    assert rollback[1]["name"] == "Keep why the switch failed"
-    for task in rollback[2:-1]:
+    assert rollback[1]["name"] == "Stop, changing nothing, when the record could not be written"
+    assert rollback[2]["name"] == "Keep why the switch failed"
+    for task in rollback[3:-2]:
         assert task.get("ignore_errors") is True, task["name"]
 
 
