@@ -77,7 +77,7 @@ def test_an_unreachable_host_stops_the_rollout_after_its_wave():
     # The wave's summary names every host of it, with what the role reported there.
     # A check-mode run says what a real run would do, never that it switched.
     assert "Wave of 1: canary: ok, a real run would switch Docker to devicemapper:loop (check mode)" in flat, flat
-    assert "wave2a: FAILED or unreachable; the role reported no change to its Docker" in flat
+    assert "wave2a: FAILED or unreachable, with no result from the role" in flat
     assert "wave2b: ok, a real run would switch Docker to " in flat
     assert "switched by this run" not in flat
 
@@ -88,7 +88,7 @@ def test_a_wave_where_every_host_failed_is_summed_up_too():
     # summary still runs (the block's always), on the refused host.
     flat = run_rollout("devicemapper_storage_opts=dm.bad")
     assert "Rollout stopped after this wave: wave2a, wave2b failed or were unreachable (2 of 2 hosts" in flat
-    assert "wave2b: FAILED or unreachable; the role reported no change to its Docker" in flat
+    assert "wave2b: FAILED or unreachable, with no result from the role" in flat
     assert "fatal: [wave2b]: FAILED!" in flat
 
 
@@ -143,6 +143,6 @@ def test_a_migrate_canary_that_fails_is_named_and_stops_the_rollout():
     assert result.returncode != 0, out
     flat = " ".join(out.split())
     assert "Rollout stopped after this wave: canary failed or were unreachable (1 of 1 hosts" in flat, out
-    assert "Wave of 1: canary: FAILED or unreachable; the role reported no change to its Docker" in flat
+    assert "Wave of 1: canary: FAILED or unreachable, with no result from the role" in flat
     assert "lv_name=-bad" in flat
     assert "wave2" not in out[out.index("PLAY RECAP"):]
