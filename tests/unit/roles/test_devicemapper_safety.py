@@ -149,6 +149,16 @@ def test_every_change_to_docker_is_inside_the_block_with_a_rollback():
     assert rollback[-1]["ansible.builtin.fail"]["msg"] == "{{ devicemapper_role_result.message }}"
     kept = rollback[-2]["ansible.builtin.set_fact"]["devicemapper_role_result"]
     assert kept["rolled_back"] is True and kept["message"].count("inventory_hostname") == 1
+    # docker_changed is what this run did before it failed, not a constant.
+    from ansible.parsing.dataloader import DataLoader
+    from ansible.template import Templar
+
+    failed_stop = {"__devicemapper_stopped": {"failed": True, "changed": False}, "__devicemapper_rb_moved": False,
+                   "__devicemapper_rb_restored": False, "__devicemapper_config_written": {},
+                   "__devicemapper_started": {}}
+    assert Templar(loader=DataLoader(), variables=failed_stop).template(kept["docker_changed"]) is False
+    moved = dict(failed_stop, __devicemapper_stopped={"changed": True}, __devicemapper_rb_moved=True)
+    assert Templar(loader=DataLoader(), variables=moved).template(kept["docker_changed"]) is True
     start = next(task for task in rollback if task["name"] == "Start Docker again on its old storage")
     assert start["when"] == "__devicemapper_manage_docker and __devicemapper_was_active"
     # First a stop when this run lost the race for the record (it changed nothing, so
