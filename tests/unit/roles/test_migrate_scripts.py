@@ -1,0 +1,107 @@
+"""The migrate role's save and load scripts (issue 14), run on this machine against a stand-in
+`docker` that writes archives laid out as Docker 26's `docker save` writes them (index.json, one
+manifest naming the image's config, measured in the Debian 13 lab)."""
+
+import json
+import os
+import subprocess
+import tarfile
+
+import pytest
+import yaml
+from ansible.parsing.dataloader import DataLoader
+from ansible.template import Templar
+
+ROLE = os.path.join(os.path.dirname(__file__), "..", "..", "..", "roles", "migrate")
+CONFIG_HEX = "8d29a888264274317064d268e021f103bbcbd4da591975d890d114fe5e6d92d1"
+MANIFEST_HEX = "9cf19a50d29fb785e5a4dab4b7964f246f985388253974493111accd811a1c99"
+OTHER_HEX = "127e9e3d3eed6102bdf9d88b768a3d196ca6335b30b8d90dbc2d1e59acd80c7c"
+
+
+def script(name):
+    with open(os.path.join(ROLE, "vars", "main.yml")) as handle:
+        text = yaml.safe_load(handle)[name]
+    return Templar(loader=DataLoader(), variables={}).template(text)
+
+
+FAKE_DOCKER = r"""#!/usr/bin/env python3
+import io, json, os, sys, tarfile
+log = os.environ["FAKE_LOG"]
+with open(log, "a") as handle:
+    handle.write(" ".join(sys.argv[1:]) + "\n")
+if sys.argv[1:3] == ["image", "inspect"]:
+    sys.exit(0 if sys.argv[-1] in os.environ.get("FAKE_PRESENT", "").split() else 1)
+if sys.argv[1] == "load":
+    sys.exit(0)
+assert sys.argv[1:3] == ["save", "-o"], sys.argv
+manifest = json.dumps({"schemaVersion": 2, "config": {"mediaType": "application/vnd.oci.image.config.v1+json",
+                       "digest": "sha256:" + os.environ["FAKE_CONFIG"], "size": 1}, "layers": []}).encode()
+index = json.dumps({"schemaVersion": 2, "manifests": [
+    {"digest": "sha256:" + os.environ["FAKE_MANIFEST"], "size": len(manifest),
+     "annotations": {"io.containerd.image.name": ref}} for ref in sys.argv[4:]]}).encode()
+with tarfile.open(sys.argv[3], "w") as archive:
+    for name, data in (("blobs/sha256/" + os.environ["FAKE_MANIFEST"], manifest), ("index.json", index)):
+        info = tarfile.TarInfo(name)
+        info.size = len(data)
+        archive.addfile(info, io.BytesIO(data))
+"""
+
+
+@pytest.fixture()
+def docker(tmp_path, monkeypatch):
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    fake = bin_dir / "docker"
+    fake.write_text(FAKE_DOCKER)
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", "%s:%s" % (bin_dir, os.environ["PATH"]))
+    monkeypatch.setenv("FAKE_LOG", str(tmp_path / "docker.log"))
+    monkeypatch.setenv("FAKE_CONFIG", CONFIG_HEX)
+    monkeypatch.setenv("FAKE_MANIFEST", MANIFEST_HEX)
+    return tmp_path
+
+
+def save(export, mode, *specs):
+    return subprocess.run(["/bin/sh", "-c", script("__migrate_save_script"), "sh", str(export), mode] + list(specs),
+                          capture_output=True, text=True, timeout=60)
+
+
+def test_the_containerd_id_is_the_archives_manifest_digest(docker):
+    out = save(docker / "export", "oci", "sha256:%s lab/a:1 lab/a:latest" % CONFIG_HEX)
+    assert out.returncode == 0, out.stderr
+    hex_, _, size, how, store = out.stdout.strip().split("|")
+    assert (hex_, how, store) == (CONFIG_HEX, "saved", MANIFEST_HEX)
+    assert int(size) == os.path.getsize(docker / "export" / (CONFIG_HEX + ".tar"))
+    # Two tags, one manifest: the index lists it twice.
+    with tarfile.open(docker / "export" / (CONFIG_HEX + ".tar")) as archive:
+        assert len(json.load(archive.extractfile("index.json"))["manifests"]) == 2
+
+
+def test_a_manifest_that_names_another_config_is_refused(docker, monkeypatch):
+    monkeypatch.setenv("FAKE_CONFIG", OTHER_HEX)
+    out = save(docker / "export", "oci", "sha256:" + CONFIG_HEX)
+    assert out.returncode == 3
+    assert "does not name the image's config sha256:" + CONFIG_HEX in out.stderr
+
+
+def test_without_oci_the_store_id_is_the_old_id_and_a_kept_archive_is_not_saved_again(docker):
+    first = save(docker / "export", "-", "sha256:" + CONFIG_HEX)
+    again = save(docker / "export", "-", "sha256:" + CONFIG_HEX)
+    assert first.stdout.split("|")[3] == "saved" and again.stdout.split("|")[3] == "kept"
+    assert again.stdout.strip().split("|")[4] == CONFIG_HEX
+    assert open(docker / "docker.log").read().count("save") == 1
+
+
+def test_load_skips_an_image_present_under_its_store_id(docker, monkeypatch):
+    saved = save(docker / "export", "oci", "sha256:" + CONFIG_HEX).stdout.strip().split("|")
+    spec = "%s|%s|%s" % (CONFIG_HEX, saved[1], MANIFEST_HEX)
+    load = script("__migrate_load_script")
+    monkeypatch.setenv("FAKE_PRESENT", "sha256:" + MANIFEST_HEX)
+    skipped = subprocess.run(["/bin/sh", "-c", load, "sh", str(docker / "export"), spec],
+                             capture_output=True, text=True, timeout=60)
+    assert skipped.returncode == 0 and skipped.stdout == ""
+    monkeypatch.setenv("FAKE_PRESENT", "sha256:" + CONFIG_HEX)  # the old ID means nothing in containerd
+    loaded = subprocess.run(["/bin/sh", "-c", load, "sh", str(docker / "export"), spec],
+                            capture_output=True, text=True, timeout=60)
+    assert loaded.returncode == 0, loaded.stderr
+    assert loaded.stdout.strip() == "loaded " + CONFIG_HEX
