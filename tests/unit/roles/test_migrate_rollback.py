@@ -49,9 +49,9 @@ def test_a_failed_run_and_an_older_record_put_the_whole_file_back():
     assert whole(changed, {}) is True
 
 
-def keys_args(storage, lv=True, source_driver="devicemapper"):
+def keys_args(storage, snapshotter=False, source_driver="devicemapper"):
     variables = {"__migrate_rb": {"docker_config_storage": storage, "source_driver": source_driver},
-                 "__migrate_rb_lv": lv,
+                 "__migrate_rb_snapshotter": snapshotter,
                  "migrate_docker_config": "/etc/docker/daemon.json", "migrate_docker_service": "docker"}
     for name, expression in KEYS["vars"].items():
         variables[name] = render(expression, **variables)
@@ -81,7 +81,7 @@ def test_without_an_old_storage_driver_the_storage_keys_are_removed():
 def test_off_the_containerd_image_store_the_store_goes_off_and_the_old_driver_is_named():
     """Without storage-driver before, Docker picked overlay2 itself: daemon.json must name it now,
     as storage-driver devmapper would otherwise stay and be refused by the graph drivers."""
-    args = keys_args({"storage-driver": None, "storage-opts": []}, lv=False, source_driver="overlay2")
+    args = keys_args({"storage-driver": None, "storage-opts": []}, snapshotter=True, source_driver="overlay2")
     assert args["state"] == "present"
     assert args["storage_driver"] == "overlay2"
     assert args["containerd_snapshotter"] is False
@@ -89,12 +89,12 @@ def test_off_the_containerd_image_store_the_store_goes_off_and_the_old_driver_is
 
 
 def test_off_the_containerd_image_store_an_old_storage_driver_is_put_back_as_it_was():
-    args = keys_args({"storage-driver": "overlay2", "storage-opts": ["overlay2.size=10G"]}, lv=False,
+    args = keys_args({"storage-driver": "overlay2", "storage-opts": ["overlay2.size=10G"]}, snapshotter=True,
                      source_driver="overlay2")
     assert args["storage_driver"] == "overlay2"
     assert args["storage_opts"] == {"overlay2.size": "10G"}
     assert args["containerd_snapshotter"] is False
 
 
-def test_the_lv_target_leaves_the_image_store_flag_alone():
+def test_the_overlay2_targets_leave_the_image_store_flag_alone():
     assert "containerd_snapshotter" not in keys_args({"storage-driver": "devicemapper", "storage-opts": []})
