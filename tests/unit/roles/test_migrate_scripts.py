@@ -105,3 +105,46 @@ def test_load_skips_an_image_present_under_its_store_id(docker, monkeypatch):
                             capture_output=True, text=True, timeout=60)
     assert loaded.returncode == 0, loaded.stderr
     assert loaded.stdout.strip() == "loaded " + CONFIG_HEX
+
+
+def sections(text):
+    out = {}
+    for chunk in text.split("@@")[1:-1]:
+        lines = chunk.splitlines()
+        out[lines[0]] = [line for line in lines[1:] if line]
+    return out
+
+
+def test_the_read_script_gives_the_data_roots_free_space_and_whether_the_export_shares_it(tmp_path):
+    """overlay2-root's room check: df of the data root, and the export path's file system compared."""
+    (tmp_path / "docker").mkdir()
+    read = script("__migrate_read_script")
+    args = ["/bin/sh", "-c", read, "sh", str(tmp_path / "state.json"), str(tmp_path / "docker"),
+            str(tmp_path / "not" / "yet" / "export"), "", "", "dockerdata"]
+    found = sections(subprocess.run(args, capture_output=True, text=True, timeout=60).stdout)
+    free = os.statvfs(str(tmp_path))
+    assert abs(int(found["root_avail"][0]) - free.f_bavail * free.f_frsize) < 64 * 2**20
+    assert found["same_fs"] == ["yes"]
+    # /proc is another file system.
+    args[6] = "/proc/export"
+    assert sections(subprocess.run(args, capture_output=True, text=True, timeout=60).stdout)["same_fs"] == ["no"]
+    # Without an export path nothing is compared.
+    args[6] = ""
+    assert sections(subprocess.run(args, capture_output=True, text=True, timeout=60).stdout)["same_fs"] == []
+
+
+def probe_task(name):
+    with open(os.path.join(ROLE, "tasks", "probe.yml")) as handle:
+        return next(item for item in yaml.safe_load(handle) if item["name"] == name)
+
+
+def test_overlay2_root_needs_room_for_the_images_the_volumes_and_an_export_on_the_same_file_system():
+    task = probe_task("Refuse when the export path or the VG lacks room, with the numbers")
+    expression = task["vars"]["__migrate_root_needed"]
+    variables = {"__migrate_bytes_needed": 100 * 2**20, "__migrate_record_new": {"volume_bytes": 10 * 2**20}}
+    templar = Templar(loader=DataLoader(), variables=dict(variables, __migrate_root_shares_export=False))
+    apart = int(templar.template(expression))
+    templar = Templar(loader=DataLoader(), variables=dict(variables, __migrate_root_shares_export=True))
+    shared = int(templar.template(expression))
+    assert apart == int((110 * 2**20) * 1.05 + 64 * 2**20)
+    assert shared == int((210 * 2**20) * 1.05 + 64 * 2**20)
