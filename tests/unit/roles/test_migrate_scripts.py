@@ -148,3 +148,38 @@ def test_overlay2_root_needs_room_for_the_images_the_volumes_and_an_export_on_th
     shared = int(templar.template(expression))
     assert apart == int((110 * 2**20) * 1.05 + 64 * 2**20)
     assert shared == int((210 * 2**20) * 1.05 + 64 * 2**20)
+
+
+def refusals(target, **overrides):
+    """The conditions of the migration's refusal, as Ansible evaluates them, for a host that can move."""
+    task = probe_task("Refuse a migration that cannot be done")
+    variables = {
+        "migrate_target": target, "__migrate_docker_active": True, "__migrate_data_root": "/var/lib/docker",
+        "__migrate_probe": {"data_root_is_mount": False, "dockerd_version": "20.10.24"},
+        "__migrate_record_new": {"export_path": "/srv/export", "lv": {"vg": "docker"}, "pool": {"name": "thinpool"}},
+        "__migrate_lv_exists": False, "__migrate_phase": "none", "devicemapper_devices": [],
+    }
+    variables.update(overrides)
+    templar = Templar(loader=DataLoader(), variables=variables)
+    for name, expression in task["vars"].items():
+        variables[name] = templar.template(expression)
+    templar = Templar(loader=DataLoader(), variables=variables)
+    return [templar.template("{{ %s }}" % condition) for condition in task["ansible.builtin.assert"]["that"]]
+
+
+def test_each_target_lets_a_host_that_can_move_through():
+    assert all(refusals("overlay2-lv"))
+    # loop-lvm: no pool LV, no VG.
+    assert all(refusals("overlay2-root", __migrate_record_new={"export_path": "/srv/export", "lv": {}, "pool": {"name": ""}}))
+    assert all(refusals("containerd-snapshotter", __migrate_probe={"data_root_is_mount": True, "dockerd_version": "26.1.5"},
+                        devicemapper_devices=["/dev/vdb"], __migrate_record_new={"export_path": "/srv/export", "lv": {},
+                                                                                 "pool": {"name": "thinpool"}}))
+
+
+def test_each_target_refuses_what_it_cannot_do():
+    assert not all(refusals("overlay2-root", __migrate_probe={"data_root_is_mount": True, "dockerd_version": "20.10.24"}))
+    assert not all(refusals("overlay2-lv", __migrate_record_new={"export_path": "/srv/export", "lv": {"vg": "docker"},
+                                                                 "pool": {"name": ""}}))
+    assert not all(refusals("containerd-snapshotter", devicemapper_devices=["/dev/vdb"]))  # dockerd 20.10
+    assert not all(refusals("containerd-snapshotter", __migrate_probe={"data_root_is_mount": False,
+                                                                       "dockerd_version": "26.1.5"}))  # no devices
