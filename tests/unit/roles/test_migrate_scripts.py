@@ -183,3 +183,35 @@ def test_each_target_refuses_what_it_cannot_do():
     assert not all(refusals("containerd-snapshotter", devicemapper_devices=["/dev/vdb"]))  # dockerd 20.10
     assert not all(refusals("containerd-snapshotter", __migrate_probe={"data_root_is_mount": False,
                                                                        "dockerd_version": "26.1.5"}))  # no devices
+
+
+def rollback_or_confirm_refusals(target, action, **overrides):
+    """The conditions of 'Refuse a rollback or a confirmation that cannot be done', as Ansible evaluates them."""
+    task = probe_task("Refuse a rollback or a confirmation that cannot be done")
+    variables = {
+        "__migrate_rollback": action == "rollback", "__migrate_confirm": action == "confirm",
+        "__migrate_action": action, "__migrate_phase": "done", "__migrate_resume": False,
+        "__migrate_target": target, "migrate_target": target,
+        "__migrate_record": {"backup": "/var/lib/docker.migrate-20261128T150000Z"},
+        "__migrate_backups_found": ["/var/lib/docker.migrate-20261128T150000Z"],
+        "__migrate_probe": {"current": {"driver": "devmapper", "image_store": "containerd"}},
+    }
+    variables.update(overrides)
+    templar = Templar(loader=DataLoader(), variables=variables)
+    return [templar.template("{{ %s }}" % condition) for condition in task["ansible.builtin.assert"]["that"]]
+
+
+def test_a_rollback_without_the_moved_aside_data_root_is_refused_for_both_overlay2_targets():
+    for target in ("overlay2-lv", "overlay2-root"):
+        assert all(rollback_or_confirm_refusals(target, "rollback"))
+        assert not all(rollback_or_confirm_refusals(target, "rollback", __migrate_backups_found=[]))
+    # The containerd image store never moved the data root.
+    assert all(rollback_or_confirm_refusals("containerd-snapshotter", "rollback", __migrate_backups_found=[]))
+
+
+def test_the_old_store_is_not_removed_while_docker_runs_on_it_again():
+    assert all(rollback_or_confirm_refusals("containerd-snapshotter", "confirm"))
+    on_old_store = {"current": {"driver": "overlay2", "image_store": "graphdriver"}}
+    assert not all(rollback_or_confirm_refusals("containerd-snapshotter", "confirm", __migrate_probe=on_old_store))
+    # overlay2-lv's confirmation removes the moved-aside data root and the pool (refused by the module while open).
+    assert all(rollback_or_confirm_refusals("overlay2-lv", "confirm", __migrate_probe=on_old_store))
