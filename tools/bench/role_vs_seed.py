@@ -3,8 +3,8 @@
 
     python3 tools/bench/role_vs_seed.py [--rounds 3] [--many-disks 8] [--json FILE]
 
-Each round boots fresh, identical lab VMs (Debian 12 guest, Docker 20.10 started on overlay2
-with one imported image, spare 10G virtio disks), one after another so that they never compete for the CPU, and
+Each round boots fresh, identical lab VMs (Debian 12 guest, Docker 20.10 enabled and running on
+overlay2 with one imported image, spare 10G virtio disks), one after another so that they never compete for the CPU, and
 times on them:
 - seed: Docker's "configure direct-lvm mode for production" as one shell script over one
   SSH session (stop Docker, pvcreate, vgcreate, two lvcreate, lvconvert, the profile,
@@ -69,8 +69,10 @@ systemctl start docker
 docker info | grep -E 'Storage Driver|Pool Name'
 """
 
-# Not timed: every VM starts as a host whose Docker already runs on overlay2 and holds an image.
-PREPARE = "systemctl start docker && docker import /opt/lab/busybox.tar busybox >/dev/null"
+# Not timed: every VM starts as a host whose Docker already runs on overlay2 and holds an
+# image, enabled as Debian's docker.io package leaves it (the lab image disables it so that
+# tests decide when Docker starts; enabling it is the role's job only where it is not).
+PREPARE = "systemctl enable --now docker.socket docker.service 2>/dev/null && docker import /opt/lab/busybox.tar busybox >/dev/null"
 
 PLAYBOOK = os.path.join(REPO, "playbooks", "direct_lvm.yml")
 # One pipelined module run = one ssh EXEC of the target's interpreter.

@@ -322,10 +322,10 @@ def test_controller_side_storage_opts_match_the_module(opts):
 
 
 @pytest.mark.parametrize("service_enabled, socket_enabled, state, verb", [
-    (True, True, "present", ["start"]),
-    (False, True, "present", ["enable", "--now"]),
-    (True, False, "present", ["enable", "--now"]),
-    (False, False, "absent", ["start"]),
+    (True, True, "present", "start"),
+    (False, True, "present", "enable"),
+    (True, False, "present", "enable"),
+    (False, False, "absent", "start"),
 ])
 def test_docker_is_enabled_only_when_it_is_not(service_enabled, socket_enabled, state, verb):
     block = next(task for task in tasks("switch.yml") if "block" in task)["block"]
@@ -333,4 +333,127 @@ def test_docker_is_enabled_only_when_it_is_not(service_enabled, socket_enabled, 
     probe = {"service": {"enabled": service_enabled}, "socket": {"enabled": socket_enabled, "loaded": True}}
     argv = render(start["ansible.builtin.command"]["argv"], __devicemapper_probe=probe,
                   __devicemapper_config_state=state)
-    assert argv == ["systemctl"] + verb + ["docker.socket", "docker.service"]
+    assert argv[:2] == ["/bin/sh", "-c"] and argv[3:] == ["sh", verb, "info", "docker.socket", "docker.service"]
+
+
+def run_start_script(tmp_path, verb, info, docker_out, docker_rc=0):
+    """The start script with stand-in systemctl and docker; returns (rc, stdout, systemctl calls)."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    calls = tmp_path / "calls"
+    (bin_dir / "systemctl").write_text('#!/bin/sh\necho "$*" >> %s\n' % calls)
+    (bin_dir / "docker").write_text("#!/bin/sh\necho \"$*\" >> %s\nprintf '%%s\\n' '%s'\nexit %d\n"
+                                    % (calls, docker_out, docker_rc))
+    for tool in bin_dir.iterdir():
+        tool.chmod(0o755)
+    script = render("{{ __devicemapper_start_script }}")
+    proc = subprocess.run(["/bin/sh", "-c", script, "sh", verb, info, "docker.socket", "docker.service"],
+                          capture_output=True, text=True, check=False,
+                          env=dict(os.environ, PATH="%s:%s" % (bin_dir, os.environ["PATH"])))
+    return proc.returncode, proc.stdout, calls.read_text().splitlines() if calls.exists() else []
+
+
+def keep_info(started):
+    verify = tasks("verify.yml")
+    keep = next(task for task in verify if task["name"] == "Keep what docker info said after the start")
+    return {key: render(value, __devicemapper_started=started, **{
+        name: expression for name, expression in keep["vars"].items()})
+        for key, value in keep["ansible.builtin.set_fact"]["__devicemapper_reprobe"].items()}
+
+
+# Issue 16: the start reads docker info in the same remote call; the verification reads it from there.
+def test_start_reads_docker_info_and_the_verification_parses_it(tmp_path):
+    info = ('{"Driver":"devicemapper","DriverStatus":[["Pool Name","docker-thinpool"],'
+            '["Deferred Removal Enabled","true"]],"ServerErrors":null}')
+    rc, out, calls = run_start_script(tmp_path, "enable", "info", info)
+    assert rc == 0
+    assert calls == ["enable --now -- docker.socket docker.service", "info --format {{json .}}"]
+    kept = keep_info({"changed": True, "stdout": out.rstrip("\n")})
+    assert kept == {"info": {"driver": "devicemapper", "driver_status": {
+        "Pool Name": "docker-thinpool", "Deferred Removal Enabled": "true"}}, "info_error": ""}
+
+
+def test_docker_info_that_fails_after_the_start_is_an_error_not_a_driver(tmp_path):
+    rc, out, calls = run_start_script(tmp_path, "start", "info", "Cannot connect to the Docker daemon", 1)
+    assert rc == 0 and calls[0] == "start -- docker.socket docker.service"
+    kept = keep_info({"changed": True, "stdout": out.rstrip("\n")})
+    assert not kept["info"]
+    assert kept["info_error"] == "docker info printed no JSON: Cannot connect to the Docker daemon"
+    errors = '{"Driver":"","DriverStatus":null,"ServerErrors":["error during connect"]}'
+    kept = keep_info({"changed": True, "stdout": "@@info\n" + errors})
+    assert not kept["info"] and kept["info_error"] == "error during connect"
+
+
+def test_start_without_verification_reads_nothing(tmp_path):
+    rc, out, calls = run_start_script(tmp_path, "start", "no-info", "{}")
+    assert (rc, out, calls) == (0, "", ["start -- docker.socket docker.service"])
+
+
+# Issue 16: the activation drop-in is written and systemd reloaded in one remote call,
+# and not at all when the probe read it as wanted.
+def test_drop_in_is_written_whole_then_systemd_reloaded(tmp_path):
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    calls = tmp_path / "calls"
+    (bin_dir / "systemctl").write_text('#!/bin/sh\necho "$* $(stat -c %%a "$DROPIN")" >> %s\n' % calls)
+    (bin_dir / "systemctl").chmod(0o755)
+    dropin = tmp_path / "etc" / "docker.service.d" / "devicemapper-thinpool.conf"
+    content = "[Service]\nExecStartPre=-/usr/sbin/lvchange --activate y docker/thinpool"
+    script = render("{{ __devicemapper_dropin_write_script }}")
+    for _ in range(2):
+        subprocess.run(["/bin/sh", "-c", script, "sh", str(dropin), content], check=True,
+                       env=dict(os.environ, DROPIN=str(dropin), PATH="%s:%s" % (bin_dir, os.environ["PATH"])))
+    assert dropin.read_text() == content
+    assert oct(dropin.stat().st_mode & 0o777) == "0o644"
+    # reloaded after the file was in place, once per write; no temporary file left beside it
+    assert calls.read_text().splitlines() == ["daemon-reload 644", "daemon-reload 644"]
+    assert os.listdir(dropin.parent) == ["devicemapper-thinpool.conf"]
+
+
+@pytest.mark.parametrize("found, activate, written", [
+    ([], True, True),
+    (["SAME", "root:root:644"], True, False),
+    (["SAME", "root:root:600"], True, True),
+    (["OTHER", "root:root:644"], True, True),
+    ([], False, False),
+])
+def test_drop_in_is_written_only_when_it_differs(found, activate, written):
+    wanted = "[Service]\nExecStartPre=-/usr/sbin/lvchange --activate y docker/thinpool\n"
+    import base64
+    found = [base64.b64encode(wanted.encode()).decode() if part == "SAME" else part for part in found]
+    assert render("{{ __devicemapper_dropin_write }}", __devicemapper_dropin_found=found,
+                  __devicemapper_dropin_wanted=wanted, __devicemapper_activate_on_boot=activate) is written
+
+
+# Issue 16: the profile is compared on the controller; the text the role expects must be
+# the one lvm_profile writes, or every no-op run would call the module.
+@pytest.mark.parametrize("name, threshold, percent", [
+    ("docker-thinpool", 80, 20), ("tank_profile.1", "90", "5"), ("p+x", 100, 0)])
+def test_controller_side_profile_matches_the_module(name, threshold, percent):
+    from ansible_collections.container_storage.devicemapper.plugins.module_utils._lvm_profile import (
+        desired_settings, render_profile)
+    written = render_profile(name, desired_settings(int(threshold), int(percent), {}))
+    assert render("{{ __devicemapper_profile_wanted }}", devicemapper_profile=name,
+                  devicemapper_autoextend_threshold=threshold, devicemapper_autoextend_percent=percent) == written
+
+
+@pytest.mark.parametrize("found, attached, runs", [
+    ("same", "docker-thinpool", False),
+    ("same", None, True),
+    ("same-600", "docker-thinpool", True),
+    ("other", "docker-thinpool", True),
+    ("none", "docker-thinpool", True),
+])
+def test_profile_module_runs_only_when_file_or_attachment_differs(found, attached, runs):
+    import base64
+
+    from ansible_collections.container_storage.devicemapper.plugins.module_utils._lvm_profile import (
+        desired_settings, render_profile)
+    text = render_profile("docker-thinpool", desired_settings(80, 20, {}))
+    found = {"same": [base64.b64encode(text.encode()).decode(), "root:root:644"],
+             "same-600": [base64.b64encode(text.encode()).decode(), "root:root:600"],
+             "other": [base64.b64encode(text.replace("80", "70").encode()).decode(), "root:root:644"],
+             "none": []}[found]
+    task = next(task for task in tasks("pool.yml") if task["name"] == "Write the autoextend profile and attach it to the pool")
+    assert render("{{ %s }}" % task["when"], __devicemapper_profile_found=found,
+                  __devicemapper_pool_result={"pool": {"profile": attached}}) is runs
