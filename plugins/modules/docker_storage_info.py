@@ -270,6 +270,13 @@ commands:
   returned: always
   type: list
   elements: str
+check_mode:
+  description:
+    - Whether the module ran in check mode, asked for by C(--check) or by C(check_mode) on the task, a block,
+      or an include's C(apply).
+    - Roles read it here because C(ansible_check_mode) reflects only C(--check).
+  returned: always
+  type: bool
 """
 
 from ansible.module_utils.basic import AnsibleModule
@@ -303,6 +310,7 @@ def main():
                                                 module.params["read_containerd"])
     except DaemonJsonError as exc:
         module.fail_json(msg=str(exc), changed=False, path=exc.path, daemon_json_error=str(exc))
+    result["check_mode"] = module.check_mode
     module.exit_json(changed=False, **result)
 
 

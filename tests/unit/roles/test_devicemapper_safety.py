@@ -356,9 +356,8 @@ def run_start_script(tmp_path, verb, info, docker_out, docker_rc=0):
 def keep_info(started):
     verify = tasks("verify.yml")
     keep = next(task for task in verify if task["name"] == "Keep what docker info said after the start")
-    return {key: render(value, __devicemapper_started=started, **{
-        name: expression for name, expression in keep["vars"].items()})
-        for key, value in keep["ansible.builtin.set_fact"]["__devicemapper_reprobe"].items()}
+    return {key: render(value, __devicemapper_started=started, **dict(keep["vars"]))
+            for key, value in keep["ansible.builtin.set_fact"]["__devicemapper_reprobe"].items()}
 
 
 # Issue 16: the start reads docker info in the same remote call; the verification reads it from there.
@@ -400,7 +399,7 @@ def test_drop_in_is_written_whole_then_systemd_reloaded(tmp_path):
     dropin = tmp_path / "etc" / "docker.service.d" / "devicemapper-thinpool.conf"
     content = "[Service]\nExecStartPre=-/usr/sbin/lvchange --activate y docker/thinpool"
     script = render("{{ __devicemapper_dropin_write_script }}")
-    for _ in range(2):
+    for _run in range(2):
         subprocess.run(["/bin/sh", "-c", script, "sh", str(dropin), content], check=True,
                        env=dict(os.environ, DROPIN=str(dropin), PATH="%s:%s" % (bin_dir, os.environ["PATH"])))
     assert dropin.read_text() == content
