@@ -818,6 +818,11 @@ def check_daemon_config_params(params):
     not_empty("storage_driver", driver, "a driver name, or state=absent to remove the storage settings,")
     refuse_empty(params, NON_EMPTY_OPTIONS)
     systemd_unit_name("service", params.get("service", "docker"))
+    given_version = params.get("dockerd_version")
+    if given_version is not None and not re.match(r"^[0-9]+\.[0-9]+(\.[0-9]+)?$", given_version):
+        raise InputError("dockerd_version: %r is not a Docker Engine version; give MAJOR.MINOR as "
+                         "docker_storage_info returns it (20.10, 26.1), or leave it out to read "
+                         "`dockerd --version`" % given_version)
     if driver is None or params.get("state", "present") != "present":
         return
     snapshotter = params.get("containerd_snapshotter")
@@ -937,10 +942,15 @@ class DaemonConfigManager(object):
 
         ``snapshotter``: the file would turn on the containerd image store.
         """
-        if not self.runner.has_bin("dockerd"):
+        given = self.params.get("dockerd_version")
+        if given is not None:
+            # Read by the caller already (docker_storage_info): not run again.
+            version = parse_dockerd_version("version " + given)
+        elif not self.runner.has_bin("dockerd"):
             return None
-        rc, out, err = self.runner.run(["dockerd", "--version"], check_rc=False)
-        version = parse_dockerd_version(out) if rc == 0 else None
+        else:
+            rc, out, err = self.runner.run(["dockerd", "--version"], check_rc=False)
+            version = parse_dockerd_version(out) if rc == 0 else None
         if version is None:
             self.module.warn("could not read the Docker version from `dockerd --version`: %s"
                              % (err or out).strip())

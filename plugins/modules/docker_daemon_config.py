@@ -144,6 +144,13 @@ options:
     type: list
     elements: path
     default: [/etc/sysconfig/docker-storage, /etc/sysconfig/docker, /etc/default/docker]
+  dockerd_version:
+    description:
+      - The Docker Engine version (C(MAJOR.MINOR), as RV(container_storage.devicemapper.docker_storage_info#module:dockerd_version)
+        returns it) when the caller has just read it; the module then does not run C(dockerd --version) itself.
+      - The checks that depend on the version (devicemapper only up to 24, the containerd image store from 24)
+        use it as given.
+    type: str
 extends_documentation_fragment:
   - container_storage.devicemapper.host_lock
 attributes:
@@ -219,7 +226,7 @@ path:
   type: str
   sample: /etc/docker/daemon.json
 dockerd_version:
-  description: Docker Engine version reported by C(dockerd --version); null when dockerd is not installed.
+  description: Docker Engine version reported by C(dockerd --version), or as given in O(dockerd_version); null when dockerd is not installed.
   returned: success
   type: str
   sample: "20.10"
@@ -264,6 +271,7 @@ def main():
         systemd_unit_dirs=dict(type="list", elements="path"),
         service=dict(type="str", default="docker"),
         env_files=dict(type="list", elements="path", default=list(DEFAULT_ENV_FILES)),
+        dockerd_version=dict(type="str"),
     )
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     DaemonConfigManager(module).run()

@@ -456,3 +456,15 @@ def test_profile_module_runs_only_when_file_or_attachment_differs(found, attache
     task = next(task for task in tasks("pool.yml") if task["name"] == "Write the autoextend profile and attach it to the pool")
     assert render("{{ %s }}" % task["when"], __devicemapper_profile_found=found,
                   __devicemapper_pool_result={"pool": {"profile": attached}}) is runs
+
+
+# Issue 16: docker_daemon_config gets the version the probe read instead of running
+# `dockerd --version` again; "20.10" must stay a string (as a float it would be 20.1).
+@pytest.mark.parametrize("name", ["present.yml", "absent.yml", "switch.yml", "snapshotter.yml", "probe_containerd.yml"])
+def test_daemon_json_tasks_pass_the_version_the_probe_read(name):
+    found = [task for task, _when in walk(tasks(name)) if "container_storage.devicemapper.docker_daemon_config" in task]
+    assert found
+    for task in found:
+        expression = task["container_storage.devicemapper.docker_daemon_config"]["dockerd_version"]
+        assert render(expression, __devicemapper_probe={"dockerd_version": "20.10"}) == "20.10"
+        assert render(expression, __devicemapper_probe={"dockerd_version": None}, omit="OMIT") == "OMIT"
