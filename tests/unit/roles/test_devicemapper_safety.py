@@ -332,11 +332,13 @@ def test_docker_is_enabled_only_when_it_is_not(service_enabled, socket_enabled, 
     start = next(task for task in block if task["name"] == "Start and enable Docker")
     probe = {"service": {"enabled": service_enabled}, "socket": {"enabled": socket_enabled, "loaded": True}}
     argv = render(start["ansible.builtin.command"]["argv"], __devicemapper_probe=probe,
-                  __devicemapper_config_state=state)
-    assert argv[:2] == ["/bin/sh", "-c"] and argv[3:] == ["sh", verb, "info", "docker.socket", "docker.service"]
+                  __devicemapper_config_state=state, __devicemapper_touches_host=False,
+                  __devicemapper_record_after={"pending": None})
+    assert argv[:2] == ["/bin/sh", "-c"]
+    assert argv[3:6] == ["sh", verb, "info"] and argv[6] == "" and argv[-2:] == ["docker.socket", "docker.service"]
 
 
-def run_start_script(tmp_path, verb, info, docker_out, docker_rc=0):
+def run_start_script(tmp_path, verb, info, docker_out, docker_rc=0, record=("", "", "")):
     """The start script with stand-in systemctl and docker; returns (rc, stdout, systemctl calls)."""
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
@@ -347,7 +349,7 @@ def run_start_script(tmp_path, verb, info, docker_out, docker_rc=0):
     for tool in bin_dir.iterdir():
         tool.chmod(0o755)
     script = render("{{ __devicemapper_start_script }}")
-    proc = subprocess.run(["/bin/sh", "-c", script, "sh", verb, info, "docker.socket", "docker.service"],
+    proc = subprocess.run(["/bin/sh", "-c", script, "sh", verb, info] + list(record) + ["docker.socket", "docker.service"],
                           capture_output=True, text=True, check=False,
                           env=dict(os.environ, PATH="%s:%s" % (bin_dir, os.environ["PATH"])))
     return proc.returncode, proc.stdout, calls.read_text().splitlines() if calls.exists() else []
@@ -386,6 +388,21 @@ def test_docker_info_that_fails_after_the_start_is_an_error_not_a_driver(tmp_pat
 def test_start_without_verification_reads_nothing(tmp_path):
     rc, out, calls = run_start_script(tmp_path, "start", "no-info", "{}")
     assert (rc, out, calls) == (0, "", ["start -- docker.socket docker.service"])
+
+
+# Issue 16: the start also writes the finished record (the rescue puts it back when the verification fails).
+def test_start_writes_the_finished_record_after_docker_info(tmp_path):
+    state = tmp_path / "state" / "state.json"
+    content = '{"pending": null, "pool": "docker/thinpool", "backups": []}'
+    script = render("{{ __devicemapper_record_script }}")
+    rc, out, calls = run_start_script(tmp_path, "start", "info", '{"Driver":"devicemapper"}',
+                                      record=(script, str(state), content))
+    assert rc == 0 and calls == ["start -- docker.socket docker.service", "info --format {{json .}}"]
+    assert state.read_text() == content + "\n"
+    assert out.endswith('@@info\n{"Driver":"devicemapper"}\n')
+    block = next(task for task in tasks("switch.yml") if "block" in task)["block"]
+    finished = next(task for task in block if task["name"] == "Record that the run finished")
+    assert finished["when"] == ["__devicemapper_touches_host", "__devicemapper_started is not changed"]
 
 
 # Issue 16: the activation drop-in is written and systemd reloaded in one remote call,
