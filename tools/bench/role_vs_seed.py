@@ -15,7 +15,8 @@ times on them:
 - converge-N: the playbook on a third VM with N disks (--many-disks).
 Prints the medians and spread of the rounds, the ratios to the seed, the number of remote
 module runs of each role run (counted from ansible's -vvv log: one `EXEC` of the target's
-Python per module run) and, for the median round, a per-task table from the run's own
+Python per module run) and of its run_script calls that started no Python (one `EXEC` of the
+launcher each) and, for the median round, a per-task table from the run's own
 timestamps (tools/bench/callback_plugins/bench_task_times.py). Needs `make setup lab-image`.
 """
 
@@ -77,6 +78,9 @@ PREPARE = "systemctl enable --now docker.socket docker.service 2>/dev/null && do
 PLAYBOOK = os.path.join(REPO, "playbooks", "direct_lvm.yml")
 # One pipelined module run = one ssh EXEC of the target's interpreter.
 MODULE_RUN = re.compile(r"SSH: EXEC ssh .*/usr/bin/python3")
+# One run_script call over the connection (its action plugin, no Python on the target):
+# one ssh EXEC of its launcher (plugins/module_utils/_script.py, launcher_argv).
+SCRIPT_RUN = re.compile(r"SSH: EXEC ssh .*env LANG=C LANGUAGE=C LC_ALL=C timeout -k")
 STEPS = ("seed", "converge", "no-op", "converge-many")
 
 
@@ -123,6 +127,7 @@ def role_run(inventory, disks, env, work, label):
     return {
         "seconds": seconds,
         "module_runs": len(MODULE_RUN.findall(log_text)),
+        "script_runs": len(SCRIPT_RUN.findall(log_text)),
         "ok": int(recap.group(1)) if recap else None,
         "changed": int(recap.group(2)) if recap else None,
         "tasks": tasks,
@@ -172,9 +177,9 @@ def report(rounds, many):
     out = []
     medians = {step: statistics.median(r[step]["seconds"] for r in rounds) for step in STEPS}
     seed = medians["seed"]
-    out.append("| run (%d rounds: median, min-max) | wall s | x seed | remote module runs | changed |"
-               % len(rounds))
-    out.append("| --- | --- | --- | --- | --- |")
+    out.append("| run (%d rounds: median, min-max) | wall s | x seed | remote module runs | remote script runs"
+               " | changed |" % len(rounds))
+    out.append("| --- | --- | --- | --- | --- | --- |")
     names = {"seed": "the guide's commands, one shell script over one SSH session (1 disk)",
              "converge": "the role, first converge (1 disk)",
              "no-op": "the role, second run (nothing to change)",
@@ -182,17 +187,19 @@ def report(rounds, many):
     for step in STEPS:
         values = [r[step]["seconds"] for r in rounds]
         runs = sorted({r[step].get("module_runs") for r in rounds} - {None})
+        scripts = sorted({r[step].get("script_runs") for r in rounds} - {None})
         changed = sorted({r[step].get("changed") for r in rounds} - {None})
-        out.append("| %s | %s | %.2f | %s | %s |" % (
+        out.append("| %s | %s | %.2f | %s | %s | %s |" % (
             names[step], spread(values), medians[step] / seed,
-            "/".join(str(v) for v in runs) or "-", "/".join(str(v) for v in changed) or "-"))
+            "/".join(str(v) for v in runs) or "-", "/".join(str(v) for v in scripts) or "-",
+            "/".join(str(v) for v in changed) or "-"))
     out.append("")
     out.append("%d-disk converge / 1-disk converge: %.2f" % (many, medians["converge-many"] / medians["converge"]))
     middle = sorted(rounds, key=lambda r: r["converge"]["seconds"])[len(rounds) // 2]
     for step in ("converge", "no-op"):
         out.append("")
-        out.append("Slowest tasks of the median round's %s (%.1f s, %d remote module runs):"
-                   % (step, middle[step]["seconds"], middle[step]["module_runs"]))
+        out.append("Slowest tasks of the median round's %s (%.1f s, %d remote module runs, %d remote script runs):"
+                   % (step, middle[step]["seconds"], middle[step]["module_runs"], middle[step].get("script_runs", 0)))
         out.append(task_table(middle[step], 12))
     return "\n".join(out)
 

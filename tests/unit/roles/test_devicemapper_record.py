@@ -74,7 +74,8 @@ def test_the_switch_passes_the_record_it_read_and_the_rescue_stops_first_on_a_lo
     block = next(item for item in switch if "block" in item)["block"]
     record = block[0]
     assert record["name"] == "Record what runs now and where the data goes, before changing anything"
-    assert record["ansible.builtin.command"]["argv"][-1] == "{{ __devicemapper_record_sha }}"
+    assert record["container_storage.devicemapper.run_script"]["script"] == "{{ __devicemapper_record_script }}"
+    assert record["container_storage.devicemapper.run_script"]["args"][-1] == "{{ __devicemapper_record_sha }}"
     assert record["register"] == "__devicemapper_recorded"
     with open(os.path.join(ROLE, "tasks", "rollback.yml")) as handle:
         rollback = yaml.safe_load(handle)
@@ -92,7 +93,7 @@ def test_the_probe_keeps_the_records_sha256_as_read():
     expression = keep["ansible.builtin.set_fact"]["__devicemapper_record_sha"]
     read = next(item for item in probe if item["name"] == "Read the role's record, the mounts, the LVM tools and the backups")
     assert "echo '@@state_sha'; if [ -f \"$1\" ]; then sha256sum < \"$1\"; else echo none; fi" in (
-        read["ansible.builtin.command"]["argv"][2])
+        read["container_storage.devicemapper.run_script"]["script"])
     digest = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
     for lines, expected in (([digest + "  -"], digest), (["none"], "none"), ([], "none")):
         templar = Templar(loader=DataLoader(), variables={"__devicemapper_read": {"state_sha": lines}})

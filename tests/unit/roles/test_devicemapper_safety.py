@@ -185,8 +185,9 @@ def test_socket_is_stopped_whenever_it_exists():
         "docker.socket", "docker.service"]
     block = next(task for task in tasks("switch.yml") if "block" in task)["block"]
     stop = next(task for task in block if task["name"].startswith("Stop Docker"))
-    # both units in one systemctl call (one remote module run)
-    assert stop["ansible.builtin.command"]["argv"] == "{{ ['systemctl', 'stop'] + __devicemapper_units }}"
+    # both units in one systemctl call (one remote call)
+    assert stop["container_storage.devicemapper.run_script"]["script"] == 'exec systemctl stop -- "$@"'
+    assert stop["container_storage.devicemapper.run_script"]["args"] == "{{ __devicemapper_units }}"
 
 
 # Issue 12 items 3, 7, 8: refusals before the first change; paths normalised.
@@ -331,11 +332,11 @@ def test_docker_is_enabled_only_when_it_is_not(service_enabled, socket_enabled, 
     block = next(task for task in tasks("switch.yml") if "block" in task)["block"]
     start = next(task for task in block if task["name"] == "Start and enable Docker")
     probe = {"service": {"enabled": service_enabled}, "socket": {"enabled": socket_enabled, "loaded": True}}
-    argv = render(start["ansible.builtin.command"]["argv"], __devicemapper_probe=probe,
+    args = render(start["container_storage.devicemapper.run_script"]["args"], __devicemapper_probe=probe,
                   __devicemapper_config_state=state, __devicemapper_touches_host=False,
                   __devicemapper_record_after={"pending": None})
-    assert argv[:2] == ["/bin/sh", "-c"]
-    assert argv[3:6] == ["sh", verb, "info"] and argv[6] == "" and argv[-2:] == ["docker.socket", "docker.service"]
+    assert start["container_storage.devicemapper.run_script"]["script"] == "{{ __devicemapper_start_script }}"
+    assert args[:2] == [verb, "info"] and args[2] == "" and args[-2:] == ["docker.socket", "docker.service"]
 
 
 def run_start_script(tmp_path, verb, info, docker_out, docker_rc=0, record=("", "", "")):
