@@ -52,6 +52,10 @@ class ActionModule(ActionBase):
 
         shell = self._connection._shell
         command = " ".join(shell.quote(part) for part in launcher_argv(args, params["timeout"]))
+        # The task's `environment`, as Ansible puts it before a module; the C locale still wins.
+        environment = self._compute_environment_string().strip()
+        if environment:
+            command = environment + " " + command
         # Non-empty standard input also keeps SSH from allocating a terminal, which would
         # merge standard error into standard output and end lines with \r\n.
         ran = self._low_level_execute_command(command, sudoable=True, in_data=to_bytes(params["script"]))

@@ -107,8 +107,11 @@ class CommandRunner(object):
         seconds = self.timeout if timeout is None else timeout
         full = [self.bin_path("timeout"), "-k", str(KILL_AFTER), str(seconds),
                 self.bin_path(argv[0])] + argv[1:]
+        # expand_user_and_vars=False: run_command would otherwise rewrite `$NAME` and a leading
+        # `~` in every argument (a script's `$PATH`, a value with a dollar) before the command sees it.
         rc, out, err = self.module.run_command(
-            full, environ_update=C_LOCALE, data=data, check_rc=False, binary_data=data is not None
+            full, environ_update=C_LOCALE, data=data, check_rc=False, binary_data=data is not None,
+            expand_user_and_vars=False,
         )
         self.commands.append(display)
         if rc in TIMEOUT_EXIT_CODES:

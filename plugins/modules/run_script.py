@@ -22,7 +22,8 @@ description:
     starting a module takes one to two seconds (measured in this collection's lab, a Debian 12 guest under software
     emulation). Otherwise this module runs the script with the command runner of the collection's other modules.
     Both paths accept the same options, refuse the same values and return the same keys; RV(started_python) says which ran.
-  - The script runs with the C(C) locale (C(LANG), C(LC_ALL), C(LANGUAGE)). Its standard input is empty.
+  - The script runs with the C(C) locale (C(LANG), C(LC_ALL), C(LANGUAGE)), also when the task's C(environment) sets
+    them; the task's other C(environment) variables reach it on both paths. Its standard input is empty.
   - A script that runs longer than O(timeout) is sent C(TERM), and C(KILL) 10 seconds later; the task then fails saying so.
     A script that exits non-zero fails the task (use C(failed_when) to decide otherwise). Like C(ansible.builtin.command),
     the result is C(changed) unless C(changed_when) says otherwise.

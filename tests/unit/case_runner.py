@@ -128,6 +128,7 @@ def run_case(module, case, tmp_path, monkeypatch):
         timeouts.append(int(argv[3]))
         argv = [os.path.basename(argv[4])] + argv[5:]
         assert (environ_update or {}).get("LC_ALL") == "C", "command run outside the C locale"
+        assert kwargs.get("expand_user_and_vars") is False, "run_command would expand $NAME and ~ in %r" % argv
         index = len(seen)
         seen.append(argv)
         assert index < len(calls), "unexpected extra command #%d: %r" % (index + 1, argv)

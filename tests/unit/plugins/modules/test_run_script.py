@@ -35,9 +35,13 @@ PLAYBOOK = """
           for a in "$@"; do printf '<%s>\\n' "$a"; done
           echo "stdin:$(cat)"
           echo "locale:$LC_ALL"
+          echo "env:$RUN_SCRIPT_TEST"
           echo to-stderr >&2
         args: {args}
         timeout: 20
+      environment:
+        RUN_SCRIPT_TEST: "from the environment keyword, with $dollars"
+        LC_ALL: de_DE.UTF-8
       register: plain
     # a command that reads standard input must not eat the rest of the script
     - name: standard input is empty
@@ -134,7 +138,8 @@ def test_both_paths_run_the_script_alike(tmp_path):
         lines = results["plain"]["stdout"].split("\n")
         # "x\ny" is one argument over two lines
         assert "\n".join(lines[:len(expected) + 1]) == "\n".join(expected)
-        assert lines[-2:] == ["stdin:", "locale:C"]
+        assert lines[-3:] == ["stdin:", "locale:C",
+                              "env:from the environment keyword, with $dollars"]
         assert results["plain"]["stderr"] == "to-stderr"
         assert results["plain"]["rc"] == 0 and results["plain"]["changed"] is True
         assert not (path / "pwned").exists()
