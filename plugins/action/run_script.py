@@ -28,6 +28,8 @@ from ansible_collections.container_storage.devicemapper.plugins.module_utils._sc
 )
 
 MODULE = "container_storage.devicemapper.run_script"
+# Bytes of the command line (arguments quoted, the task's environment) the action plugin sends itself.
+COMMAND_LINE_MAX = 32768
 
 
 class ActionModule(ActionBase):
@@ -45,20 +47,30 @@ class ActionModule(ActionBase):
             task_result.update(failed=True, changed=False, msg=str(exc))
             return task_result
 
-        if getattr(self._connection._shell, "_IS_WINDOWS", False) or not self._is_pipelining_enabled("new"):
-            task_result.update(self._execute_module(module_name=MODULE, module_args=self._task.args, task_vars=task_vars))
-            self._remove_tmp_path(self._connection._shell.tmpdir)
-            return task_result
-
         shell = self._connection._shell
         command = " ".join(shell.quote(part) for part in launcher_argv(args, params["timeout"]))
         # The task's `environment`, as Ansible puts it before a module; the C locale still wins.
         environment = self._compute_environment_string().strip()
         if environment:
             command = environment + " " + command
+        if not self._runs_over_connection(command):
+            task_result.update(self._execute_module(module_name=MODULE, module_args=self._task.args, task_vars=task_vars))
+            self._remove_tmp_path(self._connection._shell.tmpdir)
+            return task_result
         # Non-empty standard input also keeps SSH from allocating a terminal, which would
         # merge standard error into standard output and end lines with \r\n.
         ran = self._low_level_execute_command(command, sudoable=True, in_data=to_bytes(params["script"]))
         task_result.update(result(ran["rc"], ran.get("stdout", ""), ran.get("stderr", ""), params["timeout"],
                                   started_python=False))
         return task_result
+
+    def _runs_over_connection(self, command):
+        """Only where Ansible would pipeline a module, into a POSIX shell, with a command line
+        well under Linux's 128 KiB limit for one argument: SSH hands the whole line to the remote
+        shell as one (with become wrapped once more), where the module gets its arguments on
+        standard input."""
+        shell = self._connection._shell
+        return (getattr(shell, "SHELL_FAMILY", None) == "sh"
+                and self._connection.allow_executable
+                and len(command) <= COMMAND_LINE_MAX
+                and self._is_pipelining_enabled("new"))

@@ -20,7 +20,9 @@ description:
     setting enables it, as for Ansible's own modules; C(su) as the become method turns it off), the module's action plugin
     sends the script on standard input and runs it over the connection directly. This takes about a third of a second where
     starting a module takes one to two seconds (measured in this collection's lab, a Debian 12 guest under software
-    emulation). Otherwise this module runs the script with the command runner of the collection's other modules.
+    emulation). Otherwise (also for a target whose shell is not a POSIX C(sh), and when the quoted arguments and the
+    task's C(environment) come to more than 32 KiB, as SSH hands the whole command line to the remote shell as one
+    argument) this module runs the script with the command runner of the collection's other modules.
     Both paths accept the same options, refuse the same values and return the same keys; RV(started_python) says which ran.
   - The script runs with the C(C) locale (C(LANG), C(LC_ALL), C(LANGUAGE)), also when the task's C(environment) sets
     them; the task's other C(environment) variables reach it on both paths. Its standard input is empty.

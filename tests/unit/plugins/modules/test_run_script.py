@@ -67,6 +67,13 @@ PLAYBOOK = """
         timeout: 0
       register: refused
       ignore_errors: true
+    # 200 kB of arguments: over what the action plugin sends itself (and over the 128 KiB
+    # Linux allows one argument, as which the whole line reaches the shell), so the module runs them
+    - name: long arguments
+      container_storage.devicemapper.run_script:
+        script: 'echo "$#"; printf %s "$1$2" | wc -c'
+        args: ["{{{{ 'a' * 100000 }}}}", "{{{{ 'b' * 100000 }}}}"]
+      register: long_args
     - name: check mode skips it
       container_storage.devicemapper.run_script:
         script: "touch {tmp}/checked"
@@ -75,7 +82,7 @@ PLAYBOOK = """
     - name: results
       ansible.builtin.copy:
         content: "{{{{ dict(plain=plain, stdin_reader=stdin_reader, exited=exited, stopped=stopped,
-                            refused=refused, checked=checked) | to_json }}}}"
+                            refused=refused, checked=checked, long_args=long_args) | to_json }}}}"
         dest: "{tmp}/results.json"
         mode: "0600"
 """
@@ -151,6 +158,8 @@ def test_both_paths_run_the_script_alike(tmp_path):
         assert results["refused"]["failed"] is True and results["refused"]["changed"] is False
         assert results["refused"]["msg"].startswith("timeout must be a number of seconds")
         assert results["checked"]["skipped"] is True and not (path / "checked").exists()
+        assert results["long_args"]["stdout_lines"] == ["2", "200000"]
+        assert results["long_args"]["started_python"] is True
 
     for name in ("plain", "stdin_reader", "exited", "stopped"):
         assert comparable(fast[name], tmp_path / "fast") == comparable(module[name], tmp_path / "module"), name
