@@ -88,7 +88,7 @@ def result(rc, out, err, timeout, started_python):
         started_python=started_python,
     )
     if rc in TIMEOUT_EXIT_CODES:
-        shaped.update(failed=True, msg="the script did not finish within %d s and was stopped (rc=%d)" % (timeout, rc))
+        shaped.update(failed=True, msg="the script did not finish within %d s and was stopped (rc=%s)" % (timeout, rc))
     elif rc != 0:
-        shaped.update(failed=True, msg="the script exited with rc=%d" % rc)
+        shaped.update(failed=True, msg="the script exited with rc=%s" % rc)
     return shaped
