@@ -21,11 +21,11 @@ from ansible.plugins.action import ActionBase
 
 from ansible_collections.container_storage.devicemapper.plugins.module_utils._script import (
     SCRIPT_ARGUMENT_SPEC,
-    ScriptInputError,
     check_options,
     launcher_argv,
     result,
 )
+from ansible_collections.container_storage.devicemapper.plugins.module_utils._validate import InputError
 
 MODULE = "container_storage.devicemapper.run_script"
 # Bytes of the command line (arguments quoted, the task's environment) the action plugin sends itself.
@@ -43,7 +43,7 @@ class ActionModule(ActionBase):
         params = self.validate_argument_spec(argument_spec=SCRIPT_ARGUMENT_SPEC)[1]
         try:
             args = check_options(params["script"], params["args"], params["timeout"])
-        except ScriptInputError as exc:
+        except InputError as exc:
             task_result.update(failed=True, changed=False, msg=str(exc))
             return task_result
 

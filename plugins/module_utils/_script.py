@@ -17,6 +17,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+from ansible_collections.container_storage.devicemapper.plugins.module_utils import _validate
 from ansible_collections.container_storage.devicemapper.plugins.module_utils._runner import (
     C_LOCALE,
     KILL_AFTER,
@@ -40,24 +41,18 @@ TIMEOUT_MAX = 86400
 STDIN_LAUNCHER = 'exec /bin/sh -c "$(cat)" "$0" "$@"'
 
 
-class ScriptInputError(ValueError):
-    """An option that cannot be run; the message starts with the option's name."""
-
-
 def check_options(script, args, timeout):
-    """Refuse what cannot be run, naming the option; return the arguments as text."""
-    if not script or not script.strip():
-        raise ScriptInputError("script must not be empty")
+    """Refuse what cannot be run with _validate.InputError, naming the option; return the arguments."""
+    _validate.not_empty("script", script, "the script's text")
     if "\0" in script:
-        raise ScriptInputError("script contains a NUL byte, which no shell can run")
-    if timeout is None or timeout < 1 or timeout > TIMEOUT_MAX:
-        raise ScriptInputError("timeout must be a number of seconds from 1 to %d, got %r" % (TIMEOUT_MAX, timeout))
+        raise _validate.InputError("script: contains a NUL byte, which no shell can run")
+    _validate.positive_int("timeout", timeout, 1, TIMEOUT_MAX)
     checked = []
     for index, arg in enumerate(args or []):
         if arg is None:
-            raise ScriptInputError("args[%d] is null; give a string (an empty one is passed as it is)" % index)
+            raise _validate.InputError("args[%d]: is null; give a string (an empty one is passed as it is)" % index)
         if "\0" in arg:
-            raise ScriptInputError("args[%d] contains a NUL byte, which cannot be passed to a command" % index)
+            raise _validate.InputError("args[%d]: contains a NUL byte, which cannot be passed to a command" % index)
         checked.append(arg)
     return checked
 

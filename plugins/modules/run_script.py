@@ -120,11 +120,11 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.container_storage.devicemapper.plugins.module_utils._runner import CommandRunner, CommandTimeout
 from ansible_collections.container_storage.devicemapper.plugins.module_utils._script import (
     SCRIPT_ARGUMENT_SPEC,
-    ScriptInputError,
     check_options,
     direct_argv,
     result,
 )
+from ansible_collections.container_storage.devicemapper.plugins.module_utils._validate import InputError
 
 
 def main():
@@ -132,7 +132,7 @@ def main():
     params = module.params
     try:
         args = check_options(params["script"], params["args"], params["timeout"])
-    except ScriptInputError as exc:
+    except InputError as exc:
         module.fail_json(msg=str(exc), changed=False)
     runner = CommandRunner(module, timeout=params["timeout"])
     try:

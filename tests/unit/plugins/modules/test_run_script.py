@@ -14,7 +14,7 @@ import pytest
 
 from case_runner import load_cases, run_case
 
-from ansible_collections.container_storage.devicemapper.plugins.module_utils import _script
+from ansible_collections.container_storage.devicemapper.plugins.module_utils import _script, _validate
 from ansible_collections.container_storage.devicemapper.plugins.modules import run_script
 
 CASES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "run_script_cases.yml")
@@ -95,7 +95,7 @@ def test_run_script(case, tmp_path, monkeypatch):
 
 def test_nul_in_the_script_is_refused_before_anything_runs():
     # AnsibleModule itself refuses it in the module's arguments; the action plugin checks first.
-    with pytest.raises(_script.ScriptInputError, match="script contains a NUL byte"):
+    with pytest.raises(_validate.InputError, match="script: contains a NUL byte"):
         _script.check_options("echo a\0b", [], 10)
 
 
@@ -156,7 +156,7 @@ def test_both_paths_run_the_script_alike(tmp_path):
         assert results["stopped"]["failed"] is True and results["stopped"]["rc"] == 124
         assert "did not finish within 1 s" in results["stopped"]["msg"]
         assert results["refused"]["failed"] is True and results["refused"]["changed"] is False
-        assert results["refused"]["msg"].startswith("timeout must be a number of seconds")
+        assert results["refused"]["msg"] == "timeout: 0 is outside 1 to 86400"
         assert results["checked"]["skipped"] is True and not (path / "checked").exists()
         assert results["long_args"]["stdout_lines"] == ["2", "200000"]
         assert results["long_args"]["started_python"] is True
