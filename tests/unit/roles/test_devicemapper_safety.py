@@ -487,7 +487,7 @@ def test_profile_module_runs_only_when_file_or_attachment_differs(found, attache
 
 # Issue 16: docker_daemon_config gets the version the probe read instead of running
 # `dockerd --version` again; "20.10" must stay a string (as a float it would be 20.1).
-@pytest.mark.parametrize("name", ["present.yml", "absent.yml", "switch.yml", "snapshotter.yml", "probe_containerd.yml"])
+@pytest.mark.parametrize("name", ["probe.yml", "absent.yml", "switch.yml", "snapshotter.yml", "probe_containerd.yml"])
 def test_daemon_json_tasks_pass_the_version_the_probe_read(name):
     found = [task for task, _when in walk(tasks(name)) if "container_storage.devicemapper.docker_daemon_config" in task]
     assert found
@@ -495,3 +495,28 @@ def test_daemon_json_tasks_pass_the_version_the_probe_read(name):
         expression = task["container_storage.devicemapper.docker_daemon_config"]["dockerd_version"]
         assert render(expression, __devicemapper_probe={"dockerd_version": "20.10"}) == "20.10"
         assert render(expression, __devicemapper_probe={"dockerd_version": None}, omit="OMIT") == "OMIT"
+
+
+# Safety rule 1: docker_daemon_config's refusals (a storage flag also on dockerd's command
+# line, say) come before packages and the pool, not after the pool is built.
+def test_daemon_json_is_planned_before_packages_and_the_pool():
+    main = [task["name"] for task in tasks("main.yml")]
+    assert main.index("Read Docker's storage state and refuse what cannot work") < main.index("Install the prerequisites")
+    probe = [task["name"] for task in tasks("probe.yml")]
+    assert "Compare daemon.json with the storage settings wanted" in probe
+    present = [task["name"] for task in tasks("present.yml")]
+    assert "Compare daemon.json with the storage settings wanted" not in present
+    assert present.index("Build the thin pool and its profile") >= 0
+
+
+@pytest.mark.parametrize("vg, pool", [("docker", "thinpool"), ("my-vg", "thin-pool"), ("a--b", "c")])
+def test_the_planned_pool_path_is_the_one_thinpool_gives(vg, pool):
+    from ansible_collections.container_storage.devicemapper.plugins.module_utils._dm import dm_path
+
+    opts = render("{{ __devicemapper_storage_opts }}", devicemapper_mode="direct-lvm",
+                  devicemapper_vg=vg, devicemapper_pool=pool)
+    assert opts["dm.thinpooldev"] == dm_path(vg, pool)
+    # after the pool, the path thinpool returned
+    opts = render("{{ __devicemapper_storage_opts }}", devicemapper_mode="direct-lvm",
+                  devicemapper_vg=vg, devicemapper_pool=pool, __devicemapper_dm_path="/dev/mapper/x-y")
+    assert opts["dm.thinpooldev"] == "/dev/mapper/x-y"
