@@ -506,6 +506,13 @@ def test_daemon_json_is_planned_before_packages_and_the_pool():
     assert "Compare daemon.json with the storage settings wanted" in probe
     present = [task["name"] for task in tasks("present.yml")]
     assert "Compare daemon.json with the storage settings wanted" not in present
+    # probe.yml imports probe_containerd.yml after it, whose skipped plan would overwrite a shared name
+    plan = next(task for task in tasks("probe.yml") if task["name"] == "Compare daemon.json with the storage settings wanted")
+    registered = [task.get("register") for name in ("probe.yml", "probe_containerd.yml")
+                  for task, _when in walk(tasks(name))]
+    assert registered.count(plan["register"]) == 1
+    keep = tasks("present.yml")[0]["ansible.builtin.set_fact"]
+    assert keep["__devicemapper_config_plan"] == "{{ %s }}" % plan["register"]
     assert present.index("Build the thin pool and its profile") >= 0
 
 
