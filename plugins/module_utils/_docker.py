@@ -804,6 +804,91 @@ def has_containerd_store(version):
     return version is None or tuple(version) >= DOCKER_WITH_CONTAINERD_STORE
 
 
+# ---------------------------------------------------------------- the plan
+
+def dockerd_refusal(version, storage_driver, snapshotter, containerd_snapshotter=None):
+    """(refusal or None, warnings): can dockerd ``version`` (major, minor) use what the file would say?
+
+    ``snapshotter``: the file would turn on the containerd image store;
+    ``containerd_snapshotter``: the option that asked for it (true, false or None).
+    """
+    text = "%d.%d" % tuple(version)
+    if snapshotter:
+        if not has_containerd_store(version):
+            message = ("dockerd %s has no containerd image store (it came, experimental, in Docker Engine "
+                       "24.0): it ignores features.containerd-snapshotter and would take storage-driver as "
+                       "a graph driver" % text)
+            if containerd_snapshotter:
+                return "containerd_snapshotter=true: " + message, []
+            if storage_driver is not None:
+                return "storage_driver=%s: %s" % (storage_driver, message), []
+            return None, [message]
+        if tuple(version) < DOCKER_WITHOUT_DEVICEMAPPER:
+            return None, ["dockerd %s has the containerd image store only as an experimental feature "
+                          "(Docker Engine 24)" % text]
+        return None, []
+    if not has_devicemapper(version):
+        message = ("dockerd %s is Docker Engine 25 or newer, which has no devicemapper storage driver "
+                   "(removed in Engine 25); devicemapper needs Docker 24 or older. On this Docker, thin "
+                   "pools serve through containerd's devmapper snapshotter: containerd_snapshotter=true "
+                   "with storage_driver=devmapper" % text)
+        if storage_driver == "devicemapper":
+            return "storage_driver=devicemapper: " + message, []
+        return None, [message]
+    return None, []
+
+
+def conflicts_refusal(path, conflicts):
+    return ("dockerd also gets storage flags outside %s, and refuses to start when a setting "
+            "is both a flag and in the file; remove them first (or set check_conflicts=false): %s"
+            % (path, "; ".join(conflicts)))
+
+
+def plan_daemon_json(path, before, state, storage_driver=None, storage_opts=None, containerd_snapshotter=None,
+                     read_version=None, read_conflicts=None):
+    """What docker_daemon_config decides for daemon.json, without reading or writing anything.
+
+    ``before`` is the file's object ({} when there is none); ``storage_opts`` the
+    rendered list (render_storage_opts); ``read_version`` a callable returning dockerd's
+    (major, minor) or None when unknown (not checked then), and warnings about reading
+    it, called once the settings passed; ``read_conflicts`` a callable returning the
+    storage flags dockerd gets outside the file, called only when the file would hold
+    a storage key (None: not checked). The same decisions in the module (on the host)
+    and in the daemon_json_plan filter (on the controller, from docker_storage_info).
+
+    Returns a dict: config (the file's object afterwards), changed, warnings, conflicts,
+    refusal (the message, or None) and refusal_kind ("settings", "dockerd", "conflicts").
+    """
+    present = state == "present"
+    after = merge_storage(before, state, storage_driver, storage_opts,
+                          containerd_snapshotter if present else None)
+    snapshotter = uses_containerd_snapshotter(after)
+    plan = dict(config=after, changed=after != before, warnings=[], conflicts=[], refusal=None,
+                refusal_kind=None)
+    if present:
+        errors = validate_config_storage(after)
+        if errors:
+            plan.update(refusal="%s would refuse these storage settings, %s was not changed: %s"
+                        % ("dockerd" if snapshotter else "Docker 24", path, "; ".join(errors)),
+                        refusal_kind="settings")
+            return plan
+        if not snapshotter:
+            plan["warnings"].extend(storage_warnings(after))
+    version, warnings = read_version() if read_version is not None else (None, [])
+    plan["warnings"].extend(warnings)
+    if version is not None:
+        refusal, warnings = dockerd_refusal(version, storage_driver, snapshotter, containerd_snapshotter)
+        plan["warnings"].extend(warnings)
+        if refusal:
+            plan.update(refusal=refusal, refusal_kind="dockerd")
+            return plan
+    if read_conflicts is not None and any(key in after for key in STORAGE_KEYS):
+        plan["conflicts"] = list(read_conflicts())
+        if plan["conflicts"]:
+            plan.update(refusal=conflicts_refusal(path, plan["conflicts"]), refusal_kind="conflicts")
+    return plan
+
+
 # ---------------------------------------------------------------- the module
 
 # Options whose empty string would fall back to a default: a template that rendered
@@ -859,6 +944,7 @@ class DaemonConfigManager(object):
         # the unit whose ExecStart and environment files the conflict check reads
         self.service = self.params.get("service") or "docker"
         self.conflicts = []
+        self.dockerd_version = None
 
     def fail(self, msg, **extra):
         extra.setdefault("changed", False)
@@ -899,27 +985,18 @@ class DaemonConfigManager(object):
         exists = before is not None
         if not exists:
             before, text = {}, ""
-        after = merge_storage(before, params["state"], storage_driver, storage_opts,
-                              params["containerd_snapshotter"] if present else None)
-        snapshotter = uses_containerd_snapshotter(after)
-
-        if present:
-            errors = validate_config_storage(after)
-            if errors:
-                self.fail("%s would refuse these storage settings, %s was not changed: %s"
-                          % ("dockerd" if snapshotter else "Docker 24", self.path, "; ".join(errors)),
-                          config=before)
-            if not snapshotter:
-                for warning in storage_warnings(after):
-                    self.module.warn(warning)
-
-        version = self.check_dockerd(storage_driver, snapshotter)
-        if params["check_conflicts"] and any(key in after for key in STORAGE_KEYS):
-            self.conflicts = find_conflicts(self.read_unit(), params["env_files"])
-            if self.conflicts:
-                self.fail("dockerd also gets storage flags outside %s, and refuses to start when a setting "
-                          "is both a flag and in the file; remove them first (or set check_conflicts=false): %s"
-                          % (self.path, "; ".join(self.conflicts)))
+        plan = plan_daemon_json(self.path, before, params["state"], storage_driver, storage_opts,
+                                params["containerd_snapshotter"] if present else None, self.read_dockerd_version,
+                                self.read_conflicts if params["check_conflicts"] else None)
+        self.conflicts = plan["conflicts"]
+        for warning in plan["warnings"]:
+            self.module.warn(warning)
+        if plan["refusal"]:
+            if plan["refusal_kind"] == "settings":
+                self.fail(plan["refusal"], config=before)
+            self.fail(plan["refusal"])
+        after = plan["config"]
+        version = "%d.%d" % self.dockerd_version if self.dockerd_version else None
 
         changed = after != before
         new_text = render_daemon_json(after, detect_indent(text)) if changed else text
@@ -937,48 +1014,23 @@ class DaemonConfigManager(object):
                                   before_header=self.path, after_header=self.path)
         self.module.exit_json(**result)
 
-    def check_dockerd(self, storage_driver, snapshotter):
-        """The dockerd major.minor; fails (or warns) when it cannot use what the file would say.
-
-        ``snapshotter``: the file would turn on the containerd image store.
-        """
+    def read_dockerd_version(self):
+        """(dockerd's (major, minor) or None, warnings): as given, or from `dockerd --version`."""
         given = self.params.get("dockerd_version")
         if given is not None:
             # Read by the caller already (docker_storage_info): not run again.
-            version = parse_dockerd_version("version " + given)
-        elif not self.runner.has_bin("dockerd"):
-            return None
-        else:
-            rc, out, err = self.runner.run(["dockerd", "--version"], check_rc=False)
-            version = parse_dockerd_version(out) if rc == 0 else None
-        if version is None:
-            self.module.warn("could not read the Docker version from `dockerd --version`: %s"
-                             % (err or out).strip())
-            return None
-        text = "%d.%d" % version
-        if snapshotter:
-            if not has_containerd_store(version):
-                message = ("dockerd %s has no containerd image store (it came, experimental, in Docker Engine "
-                           "24.0): it ignores features.containerd-snapshotter and would take storage-driver as "
-                           "a graph driver" % text)
-                if self.params["containerd_snapshotter"]:
-                    self.fail("containerd_snapshotter=true: " + message)
-                if storage_driver is not None:
-                    self.fail("storage_driver=%s: %s" % (storage_driver, message))
-                self.module.warn(message)
-            elif tuple(version) < DOCKER_WITHOUT_DEVICEMAPPER:
-                self.module.warn("dockerd %s has the containerd image store only as an experimental feature "
-                                 "(Docker Engine 24)" % text)
-            return text
-        if not has_devicemapper(version):
-            message = ("dockerd %s is Docker Engine 25 or newer, which has no devicemapper storage driver "
-                       "(removed in Engine 25); devicemapper needs Docker 24 or older. On this Docker, thin "
-                       "pools serve through containerd's devmapper snapshotter: containerd_snapshotter=true "
-                       "with storage_driver=devmapper" % text)
-            if storage_driver == "devicemapper":
-                self.fail("storage_driver=devicemapper: " + message)
-            self.module.warn(message)
-        return text
+            self.dockerd_version = parse_dockerd_version("version " + given)
+            return self.dockerd_version, []
+        if not self.runner.has_bin("dockerd"):
+            return None, []
+        rc, out, err = self.runner.run(["dockerd", "--version"], check_rc=False)
+        self.dockerd_version = parse_dockerd_version(out) if rc == 0 else None
+        if self.dockerd_version is None:
+            return None, ["could not read the Docker version from `dockerd --version`: %s" % (err or out).strip()]
+        return self.dockerd_version, []
+
+    def read_conflicts(self):
+        return find_conflicts(self.read_unit(), self.params["env_files"])
 
     def read_unit(self):
         unit_dirs = self.params["systemd_unit_dirs"]

@@ -206,13 +206,13 @@ def test_a_file_changed_by_another_tool_meanwhile_is_not_overwritten(tmp_path, m
     path = tmp_path / "daemon.json"
     if existing:
         path.write_bytes(b'{"log-level": "warn"}\n')
-    real_check = docker_daemon_config.DaemonConfigManager.check_dockerd
+    real_read = docker_daemon_config.DaemonConfigManager.read_dockerd_version
 
-    def check_while_someone_edits(self, storage_driver, snapshotter):
+    def read_while_someone_edits(self):
         path.write_bytes(b'{"log-level": "debug"}\n')
-        return real_check(self, storage_driver, snapshotter)
+        return real_read(self)
 
-    monkeypatch.setattr(docker_daemon_config.DaemonConfigManager, "check_dockerd", check_while_someone_edits)
+    monkeypatch.setattr(docker_daemon_config.DaemonConfigManager, "read_dockerd_version", read_while_someone_edits)
     case = _case(expect={"failed": True, "changed": False,
                          "msg_contains": ["changed (or appeared) while this run was checking it"]})
     from case_runner import run_case as run_plain_case  # the file changes on purpose: no snapshot check
