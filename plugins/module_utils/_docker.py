@@ -757,6 +757,19 @@ def _read_text(path):
         return handle.read().decode("utf-8", "replace")
 
 
+def read_storage_flags(runner, service, unit_dirs=None, env_files=DEFAULT_ENV_FILES):
+    """Storage flags dockerd gets outside daemon.json, from its unit as systemd loads it
+    (``systemctl cat``, or the files under ``unit_dirs``) and its environment files."""
+    chunks = None
+    if unit_dirs is None and runner.has_bin("systemctl"):
+        rc, out, err = runner.run(["systemctl", "cat", service], check_rc=False)
+        if rc == 0:
+            chunks = split_systemctl_cat(out)
+    if chunks is None:
+        chunks = read_unit_files(unit_dirs or DEFAULT_UNIT_DIRS, service + ".service")
+    return find_conflicts(chunks, env_files)
+
+
 def find_conflicts(unit_chunks, env_files):
     """Storage flags given to dockerd outside daemon.json: ["<file>: <flag>"]."""
     conflicts = []
@@ -1030,15 +1043,8 @@ class DaemonConfigManager(object):
         return self.dockerd_version, []
 
     def read_conflicts(self):
-        return find_conflicts(self.read_unit(), self.params["env_files"])
-
-    def read_unit(self):
-        unit_dirs = self.params["systemd_unit_dirs"]
-        if unit_dirs is None and self.runner.has_bin("systemctl"):
-            rc, out, err = self.runner.run(["systemctl", "cat", self.service], check_rc=False)
-            if rc == 0:
-                return split_systemctl_cat(out)
-        return read_unit_files(unit_dirs or DEFAULT_UNIT_DIRS, self.service + ".service")
+        return read_storage_flags(self.runner, self.service, self.params["systemd_unit_dirs"],
+                                  self.params["env_files"])
 
     def refuse_if_changed_since_read(self, text):
         """The host lock keeps this collection's runs apart, not an editor or another tool:

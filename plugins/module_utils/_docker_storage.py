@@ -19,8 +19,8 @@ from ansible_collections.container_storage.devicemapper.plugins.module_utils._co
     CONTAINERD_DEFAULT_SNAPSHOTTER, parse_containerd_version,
 )
 from ansible_collections.container_storage.devicemapper.plugins.module_utils._docker import (
-    KNOWN_STORAGE_DRIVERS, LOOP_LVM_WARNING, has_devicemapper, parse_dockerd_version, read_daemon_json,
-    split_storage_opt, uses_containerd_snapshotter,
+    KNOWN_STORAGE_DRIVERS, LOOP_LVM_WARNING, DaemonJsonError, has_devicemapper, parse_dockerd_version,
+    read_daemon_json, read_storage_flags, split_storage_opt, uses_containerd_snapshotter,
 )
 from ansible_collections.container_storage.devicemapper.plugins.module_utils._runner import CommandRunner
 from ansible_collections.container_storage.devicemapper.plugins.module_utils._validate import (
@@ -156,7 +156,7 @@ class DockerStorageInfo(object):
             result["devmapper_plugin"] = parse_plugin_status(out)
         return result
 
-    def read(self, config_path, service, read_containerd=True):
+    def read(self, config_path, service, read_containerd=True, read_flags=False):
         """Everything the RETURN documents; DaemonJsonError when daemon.json cannot be used.
 
         daemon.json is read first, so a file that cannot be used fails the
@@ -166,7 +166,13 @@ class DockerStorageInfo(object):
         """
         config, _text = read_daemon_json(config_path, refuse_duplicates=False)
         result = {"dockerd": None, "dockerd_version": None, "dockerd_version_text": None,
-                  "devicemapper_supported": None}
+                  "devicemapper_supported": None, "daemon_json_problem": None, "storage_flags": None}
+        if config:
+            try:
+                read_daemon_json(config_path)
+            except DaemonJsonError as exc:
+                # dockerd reads it; docker_daemon_config would refuse to rewrite it
+                result["daemon_json_problem"] = str(exc)
         if self.runner.has_bin("dockerd"):
             result["dockerd"] = self.runner.bin_path("dockerd")
             rc, out, err = self.runner.run(["dockerd", "--version"], check_rc=False)
@@ -180,6 +186,8 @@ class DockerStorageInfo(object):
         result["socket"] = self.unit_state(service + ".socket")
 
         result["daemon_json"] = config
+        if read_flags:
+            result["storage_flags"] = read_storage_flags(self.runner, service)
 
         info, info_error = None, None
         if result["service"]["active"] and self.runner.has_bin("docker"):

@@ -212,11 +212,14 @@ class Lvm(object):
         return ["lvm", "vgextend", vg] + list(devices)
 
     @staticmethod
-    def lvcreate_thin_pool(vg, name, size, metadata_size, chunk_size, zero, discards=None):
+    def lvcreate_thin_pool(vg, name, size, metadata_size, chunk_size, zero, discards=None, profile=None):
         argv = ["lvm", "lvcreate", "--type", "thin-pool", "-L", size, "--poolmetadatasize",
                 metadata_size, "--chunksize", chunk_size, "-Z", "y" if zero else "n"]
         if discards:
             argv += ["--discards", discards]
+        if profile:
+            # attached from the start: the pool autoextends from its first write
+            argv += ["--metadataprofile", profile]
         return argv + ["-n", name, vg]
 
     @staticmethod

@@ -474,6 +474,45 @@ class ProfileFile(object):
         os.unlink(self.path)
 
 
+class FilePlan(object):
+    """What a run does to one profile file: write it, fix its owner and mode, or nothing.
+
+    ``desired`` None means "keep whatever is there" (the file must exist then).
+    """
+
+    def __init__(self, path, name, sections):
+        self.path = path
+        self.current = ProfileFile(path)
+        self.desired = render_profile(name, sections) if sections is not None else self.current.content
+        self.write = self.desired is not None and self.current.content != self.desired
+        self.fix_attributes = not self.write and self.current.attributes_wrong()
+
+    @property
+    def changed(self):
+        return self.write or self.fix_attributes
+
+    def apply(self, runner):
+        """Write (or fix) the file; noted in ``runner.applied`` for a later failure's report."""
+        if self.write:
+            self.current.write(self.desired)
+            runner.record_change("wrote %s" % self.path)
+        elif self.fix_attributes:
+            self.current.fix_attributes()
+            runner.record_change("set %s to root:root 0644" % self.path)
+
+    def diff(self):
+        return dict(before_header=self.path, after_header=self.path,
+                    before=self.current.content or "", after=self.desired or "")
+
+
+def read_profile_dir(runner, given=None):
+    """LVM's profile directory: ``given`` when set, else lvmconfig's config/profile_dir (one command)."""
+    if given:
+        return given
+    rc, out, err = runner.run(["lvm", "lvmconfig", "--typeconfig", "full", "config/profile_dir"])
+    return parse_profile_dir(out)
+
+
 # ------------------------------------------------------------------ the backend
 
 class LvmProfile(object):
@@ -532,12 +571,6 @@ class LvmProfile(object):
                                         params["thin_pool_autoextend_percent"], params["settings"])
         return dict(attach_to=attach_to, sections=sections)
 
-    def _profile_dir(self):
-        if self.params["profile_dir"]:
-            return self.params["profile_dir"]
-        rc, out, err = self.runner.run(["lvm", "lvmconfig", "--typeconfig", "full", "config/profile_dir"])
-        return parse_profile_dir(out)
-
     def _checked_settings(self, sections):
         """Keys against LVM's list, values against LVM's types (LVM checks those it has no default for)."""
         rc, out, err = self.runner.run(
@@ -574,9 +607,10 @@ class LvmProfile(object):
         if state == "present" and params["settings"]:
             sections = self._checked_settings(sections)
 
-        path = os.path.join(self._profile_dir(), name + PROFILE_SUFFIX)
-        desired = render_profile(name, sections) if state == "present" else None
-        current = ProfileFile(path)
+        path = os.path.join(read_profile_dir(self.runner, self.params["profile_dir"]), name + PROFILE_SUFFIX)
+        # state=present: the file as it should be; absent: only what is there now
+        file_plan = FilePlan(path, name, sections if state == "present" else None)
+        current, desired = file_plan.current, file_plan.desired if state == "present" else None
 
         lvs = lv_rows(read_report(self.runner, "lvs", LVS_FIELDS))
         vgs_using = self._vgs_using(name) if state == "absent" else []
@@ -600,24 +634,17 @@ class LvmProfile(object):
                                  "exist; run vgchange --detachprofile %s"
                                  % (", ".join(vgs_using), name, path, " ".join(vgs_using)))
 
-        write = state == "present" and current.content != desired
-        fix_attributes = state == "present" and not write and current.attributes_wrong()
         remove = state == "absent" and current.exists
-        changed = bool(write or fix_attributes or remove or attach or detach)
+        changed = bool((state == "present" and file_plan.changed) or remove or attach or detach)
 
         backup_file = None
         if state == "present":
             self._apply(attachment_steps(name, [], detach))
             if not self.module.check_mode:
-                if write and current.exists and params["backup"]:
+                if file_plan.write and current.exists and params["backup"]:
                     backup_file = self.module.backup_local(path)
                     self.runner.record_change("kept the old file as %s" % backup_file)
-                if write:
-                    current.write(desired)
-                    self.runner.record_change("wrote %s" % path)
-                elif fix_attributes:
-                    current.fix_attributes()
-                    self.runner.record_change("set %s to root:root 0644" % path)
+                file_plan.apply(self.runner)
             self._apply(attachment_steps(name, attach, []))
             self.warnings.extend(autoextend_warnings(sections, lvs, after))
         else:

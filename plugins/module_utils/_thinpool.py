@@ -26,6 +26,9 @@ from ansible_collections.container_storage.devicemapper.plugins.module_utils._dm
 from ansible_collections.container_storage.devicemapper.plugins.module_utils._lvm import (
     Lvm, LvmReportError, LvmState,
 )
+from ansible_collections.container_storage.devicemapper.plugins.module_utils._lvm_profile import (
+    PROFILE_SUFFIX, FilePlan, ProfileError, autoextend_warnings, desired_settings, read_profile_dir,
+)
 from ansible_collections.container_storage.devicemapper.plugins.module_utils._lock import (
     LOCK_ARGUMENT_SPEC, locked,
 )
@@ -64,6 +67,10 @@ POOL_ARGUMENT_SPEC = dict(
     force=dict(type="bool", default=False),
     convert_existing=dict(type="bool", default=False),
     replace_existing=dict(type="bool", default=False),
+    profile=dict(type="str"),
+    autoextend_threshold=dict(type="int"),
+    autoextend_percent=dict(type="int"),
+    profile_dir=dict(type="path"),
     state=dict(type="str", default="present", choices=["present", "absent"]),
     remove_vg=dict(type="bool", default=False),
     **LOCK_ARGUMENT_SPEC
@@ -71,7 +78,8 @@ POOL_ARGUMENT_SPEC = dict(
 
 # Options whose empty value must never fall back to a default: a template that
 # renders "" must not mean "the default pool" (state=absent would remove it).
-POOL_STRING_OPTIONS = ("vg", "name", "devices", "size", "metadata_size", "chunk_size", "discards")
+POOL_STRING_OPTIONS = ("vg", "name", "devices", "size", "metadata_size", "chunk_size", "discards",
+                       "profile", "profile_dir")
 
 INFO_ARGUMENT_SPEC = dict(
     vg=dict(type="str"),
@@ -82,7 +90,7 @@ INFO_ARGUMENT_SPEC = dict(
 
 # What --diff compares: fields that change only when the module changes something.
 DIFF_FIELDS = ("vg", "name", "size", "metadata_size", "chunk_size", "zero", "discards",
-               "error_when_full", "monitored", "active", "devices")
+               "error_when_full", "monitored", "profile", "active", "devices")
 
 
 class PlanError(Exception):
@@ -144,6 +152,24 @@ class PoolSpec(object):
         if chunk.bytes % CHUNK_MIN or not CHUNK_MIN <= chunk.bytes <= CHUNK_MAX:
             raise PlanError("chunk_size: %r must be a multiple of 64K from 64K to 1G" % chunk.text)
         self.chunk_size = chunk.bytes
+        self.profile = params.get("profile")
+        self.profile_dir = params.get("profile_dir")
+        threshold, percent = params.get("autoextend_threshold"), params.get("autoextend_percent")
+        # The profile's settings when this module writes it; None: attach the file that is there.
+        self.profile_sections = None
+        if self.profile is not None:
+            try:
+                lvm_name("profile", self.profile, kind="profile")
+            except InputError as exc:
+                raise PlanError(str(exc))
+        if threshold is not None or percent is not None:
+            if self.profile is None:
+                raise PlanError("%s: needs profile, the name of the LVM metadata profile that holds it"
+                                % ("autoextend_threshold" if threshold is not None else "autoextend_percent"))
+            try:
+                self.profile_sections = desired_settings(threshold, percent, None)
+            except ProfileError as exc:
+                raise PlanError(str(exc))
 
     def label(self, device):
         given = self.device_given.get(device, device)
@@ -497,7 +523,7 @@ def plan_pool(spec, state, geometry, warnings):
             free -= spare
             current = {"data": lv.size // ext, "meta": meta_lv.size // ext, "chunk": spec.chunk_size,
                        "zero": spec.zero, "discards": "passdown", "when_full": False,
-                       "monitored": True, "active": True}
+                       "monitored": True, "active": True, "profile": lv.profile or None}
         else:
             steps.append(Lvm.lvremove(spec.vg, spec.name))
             warnings.append("removed %s/%s, which was not a thin pool (replace_existing: true)"
@@ -508,7 +534,8 @@ def plan_pool(spec, state, geometry, warnings):
     elif lv is not None:
         current = {"data": lv.size // ext, "meta": lv.metadata_size // ext, "chunk": lv.chunk_size,
                    "zero": lv.zero, "discards": lv.discards, "when_full": lv.when_full == "error",
-                   "monitored": lv.seg_monitor == "monitored", "active": lv.active}
+                   "monitored": lv.seg_monitor == "monitored", "active": lv.active,
+                   "profile": lv.profile or None}
     else:
         current = None
 
@@ -518,10 +545,10 @@ def plan_pool(spec, state, geometry, warnings):
         _room_check(spec, geometry, data_ext, want_meta, spare, free, "a %s pool" % spec.size.text)
         steps.append(Lvm.lvcreate_thin_pool(spec.vg, spec.name, lvm_arg(data_ext * ext),
                                             lvm_arg(want_meta * ext), lvm_arg(spec.chunk_size),
-                                            spec.zero, spec.discards))
+                                            spec.zero, spec.discards, spec.profile))
         after = {"data": data_ext, "meta": want_meta, "chunk": spec.chunk_size, "zero": spec.zero,
                  "discards": spec.discards or "passdown", "when_full": False, "monitored": True,
-                 "active": True}
+                 "active": True, "profile": spec.profile}
         if spec.error_when_full:
             steps.append(Lvm.lvchange(spec.vg, spec.name, error_when_full=True))
             after["when_full"] = True
@@ -573,6 +600,9 @@ def plan_pool(spec, state, geometry, warnings):
     if spec.error_when_full is not None and current["when_full"] != spec.error_when_full:
         steps.append(Lvm.lvchange(spec.vg, spec.name, error_when_full=spec.error_when_full))
         after["when_full"] = spec.error_when_full
+    if spec.profile is not None and current["profile"] != spec.profile:
+        steps.append(Lvm.attach_profile("%s/%s" % (spec.vg, spec.name), spec.profile))
+        after["profile"] = spec.profile
     if spec.activate and not current["active"]:
         steps.append(Lvm.lvchange(spec.vg, spec.name, activate=True))
         after["active"] = True
@@ -597,11 +627,10 @@ def predicted_facts(spec, geometry, before, after, devices):
         "size": after["data"] * ext, "metadata_size": after["meta"] * ext,
         "chunk_size": after["chunk"], "zero": after["zero"], "discards": after["discards"],
         "error_when_full": after["when_full"], "monitored": after["monitored"],
-        "active": after["active"],
+        "profile": after["profile"], "active": after["active"],
     })
     facts.setdefault("data_percent", None)
     facts.setdefault("metadata_percent", None)
-    facts.setdefault("profile", None)
     facts.setdefault("open", False)
     facts.setdefault("thin_volumes", [])
     facts.setdefault("health", None)
@@ -678,7 +707,7 @@ class ThinPoolModule(object):
             result = self._absent(spec) if spec.state == "absent" else self._present(spec)
         except PlanError as exc:
             self.fail(str(exc))
-        except (CommandError, LvmReportError) as exc:
+        except (CommandError, LvmReportError, ProfileError, OSError) as exc:
             self.fail(str(exc))
         finally:
             lock.release()
@@ -725,7 +754,11 @@ class ThinPoolModule(object):
         pool_warnings = []
         pool_steps, after = plan_pool(spec, state, geometry, pool_warnings)
         self.warnings.extend(warnings)
+        profile_file = self._plan_profile_file(spec)
 
+        # The profile first: lvcreate --metadataprofile needs its file.
+        if profile_file and not self.module.check_mode:
+            profile_file.apply(self.runner)
         if device_steps and not self.module.check_mode:
             # Size the pool from what vgcreate/vgextend really made, not the prediction.
             run_steps(self.runner, device_steps)
@@ -741,7 +774,7 @@ class ThinPoolModule(object):
             pool_steps, after = plan_pool(spec, state, geometry, pool_warnings)
         self.warnings.extend(pool_warnings)
         steps = device_steps + pool_steps
-        changed = bool(steps) or bool(added)
+        changed = bool(steps) or bool(added) or bool(profile_file and profile_file.changed)
         run_steps(self.runner, steps)
 
         if self.module.check_mode or not changed:
@@ -758,11 +791,43 @@ class ThinPoolModule(object):
                     "monitor: lvs -o seg_monitor does not show %s/%s as monitored after "
                     "`lvchange --monitor y`; is dmeventd (lvm2-monitor) available?" % (spec.vg, spec.name))
         result = {"changed": changed, "pool": facts}
+        if profile_file:
+            result["profile_file"] = {"path": profile_file.path, "content": profile_file.desired,
+                                      "changed": profile_file.changed}
+            self.warnings.extend(self._autoextend_warnings(spec, facts))
         if self.module._diff:
             result["diff"] = {"before": diff_view(before), "after": diff_view(facts)}
+            if profile_file:
+                # a second entry: the profile file's text, as lvm_profile shows it
+                result["diff"] = [result["diff"], profile_file.diff()]
         return result
 
+    def _plan_profile_file(self, spec):
+        """The profile file's plan (FilePlan), or None without ``profile``; refuses a missing file."""
+        if spec.profile is None:
+            return None
+        directory = read_profile_dir(self.runner, spec.profile_dir)
+        plan = FilePlan(os.path.join(directory, spec.profile + PROFILE_SUFFIX), spec.profile,
+                        spec.profile_sections)
+        if plan.desired is None:
+            raise PlanError("profile: %s does not exist, and LVM cannot attach a profile without its file; "
+                            "give autoextend_threshold and autoextend_percent to have it written, or write it "
+                            "with lvm_profile first. Nothing was changed." % plan.path)
+        return plan
+
+    def _autoextend_warnings(self, spec, facts):
+        """Why the pool would still never autoextend (lvm_profile's checks, on the pool as it is now)."""
+        if spec.profile_sections is None or not facts:
+            return []
+        # (the VG's free space is not checked: the snapshot was read before the pool took its share)
+        row = {"segtype": "thin-pool", "seg_monitor": "monitored" if facts["monitored"] else "not monitored"}
+        path = "%s/%s" % (spec.vg, spec.name)
+        return autoextend_warnings(spec.profile_sections, {path: row}, [path])
+
     def _absent(self, spec):
+        if spec.profile is not None:
+            self.warnings.append("profile, autoextend_threshold and autoextend_percent are ignored with "
+                                 "state=absent: the profile file stays (lvm_profile with state=absent removes it)")
         state, statuses = self._read()
         before = pool_facts(state, statuses, spec.vg, spec.name)
         steps = plan_absent(spec, state, self.warnings)

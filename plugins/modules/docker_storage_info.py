@@ -65,6 +65,19 @@ options:
         about an unusable devmapper snapshotter plugin then cannot be given.
     type: bool
     default: true
+  read_storage_flags:
+    description:
+      - Whether to read the storage flags C(dockerd) gets outside C(daemon.json) (C(--storage-driver),
+        C(-s), C(--storage-opt) in the unit's C(ExecStart) or C(Environment), or in its environment files
+        C(/etc/sysconfig/docker-storage), C(/etc/sysconfig/docker), C(/etc/default/docker)), as
+        M(container_storage.devicemapper.docker_daemon_config) reads them, and report them in
+        RV(storage_flags). One C(systemctl cat) more.
+      - With RV(daemon_json), RV(daemon_json_problem) and RV(dockerd_version) this is everything the
+        P(container_storage.devicemapper.daemon_json_plan#filter) filter needs to plan C(daemon.json) on the
+        controller as the module would, without a module run; the devicemapper role does so.
+    type: bool
+    default: false
+    version_added: 1.0.0
 seealso:
   - module: container_storage.devicemapper.docker_daemon_config
   - module: container_storage.devicemapper.thinpool_info
@@ -128,6 +141,23 @@ daemon_json:
   description: The parsed C(daemon.json), or null when it does not exist.
   returned: success
   type: dict
+daemon_json_problem:
+  description:
+    - Why M(container_storage.devicemapper.docker_daemon_config) would refuse to rewrite C(daemon.json)
+      although dockerd reads it (a key twice in one object, which dockerd takes as the last one), or null.
+  returned: success
+  type: str
+  version_added: 1.0.0
+storage_flags:
+  description:
+    - With O(read_storage_flags=true), the storage flags C(dockerd) gets outside C(daemon.json), each as
+      "<file>" followed by a colon and the flag; null when not read. dockerd refuses to start when a setting is both a flag and in
+      the file.
+  returned: success
+  type: list
+  elements: str
+  sample: ["/etc/default/docker: --storage-driver overlay2"]
+  version_added: 1.0.0
 daemon_json_error:
   description:
     - Why C(daemon.json) cannot be used (for example invalid JSON, with line and column); the module
@@ -298,6 +328,7 @@ def main():
             path=dict(type="path", default=DEFAULT_PATH),
             service=dict(type="str", default="docker"),
             read_containerd=dict(type="bool", default=True),
+            read_storage_flags=dict(type="bool", default=False),
         ),
         supports_check_mode=True,
     )
@@ -307,7 +338,8 @@ def main():
         module.fail_json(msg=str(exc), changed=False)
     try:
         result = DockerStorageInfo(module).read(module.params["path"], module.params["service"],
-                                                module.params["read_containerd"])
+                                                module.params["read_containerd"],
+                                                module.params["read_storage_flags"])
     except DaemonJsonError as exc:
         module.fail_json(msg=str(exc), changed=False, path=exc.path, daemon_json_error=str(exc))
     result["check_mode"] = module.check_mode

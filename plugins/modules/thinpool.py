@@ -133,6 +133,36 @@ options:
     type: bool
     default: false
     version_added: 1.0.0
+  profile:
+    description:
+      - An LVM metadata profile for the pool (the guide's C(lvchange --metadataprofile)). A new pool is
+        created with it (C(lvcreate --metadataprofile)), an existing pool that has another profile, or
+        none, gets it with C(lvchange --metadataprofile).
+      - With O(autoextend_threshold) or O(autoextend_percent) the module also writes the profile file,
+        C(<profile_dir>/<profile>.profile), root:root 0644, atomically, as
+        M(container_storage.devicemapper.lvm_profile) writes it, before it attaches it. Without them the
+        file must exist already; a missing one is refused before anything changes.
+      - Not set means the pool's profile is left as it is.
+    type: str
+    version_added: 1.0.0
+  autoextend_threshold:
+    description:
+      - C(activation/thin_pool_autoextend_threshold) written into O(profile), how full (in percent, 50
+        to 100) the pool gets before dmeventd extends it. 100 turns autoextend off. Needs O(profile).
+    type: int
+    version_added: 1.0.0
+  autoextend_percent:
+    description:
+      - C(activation/thin_pool_autoextend_percent) written into O(profile), by how much (in percent of
+        its size, 0 to 100) the pool grows each time. Needs O(profile).
+    type: int
+    version_added: 1.0.0
+  profile_dir:
+    description:
+      - LVM's profile directory. Not set means C(lvmconfig config/profile_dir) is read (one command),
+        only when O(profile) is set.
+    type: path
+    version_added: 1.0.0
   state:
     description:
       - V(present) makes the pool as described; V(absent) removes the pool LV (and its thin
@@ -196,6 +226,14 @@ EXAMPLES = r"""
     error_when_full: true
     discards: passdown
 
+- name: The pool with the guide's autoextend profile (80% full grows it by 20%), written and attached in one task
+  container_storage.devicemapper.thinpool:
+    vg: docker
+    devices: [/dev/xvdf]
+    profile: docker-thinpool
+    autoextend_threshold: 80
+    autoextend_percent: 20
+
 - name: Finish the guide's manual steps (data LV and thinpoolmeta LV made, never converted)
   container_storage.devicemapper.thinpool:
     vg: docker
@@ -258,10 +296,28 @@ commands:
     - lvm pvs --reportformat json --units b --nosuffix -o pv_name,vg_name,pv_size,pv_free,dev_size,pv_pe_count
     - lvm vgcreate docker /dev/vdb
     - lvm lvcreate --type thin-pool -L 4860m --poolmetadatasize 48m --chunksize 512k -Z n -n thinpool docker
-diff:
-  description: With C(--diff), the pool's settings before and after.
-  returned: when diff mode is on
+profile_file:
+  description: The profile file O(profile) names, with O(state=present) and O(profile) set.
+  returned: when O(profile) is set and O(state=present)
   type: dict
+  version_added: 1.0.0
+  contains:
+    path:
+      description: Where the file is.
+      type: str
+      sample: /etc/lvm/profile/docker-thinpool.profile
+    content:
+      description: Its content after the run (predicted in check mode).
+      type: str
+    changed:
+      description: Whether the run wrote the file (or fixed its owner and mode).
+      type: bool
+diff:
+  description:
+    - With C(--diff), the pool's settings before and after.
+    - With O(profile) set, a list of two entries instead, the pool's settings and the profile file's text.
+  returned: when diff mode is on
+  type: raw
 """
 
 from ansible.module_utils.basic import AnsibleModule

@@ -28,10 +28,14 @@ BOOLEANS = sorted(name for name, option in SPEC.items() if option["type"] == "bo
 
 
 def render(expression, **overrides):
+    from ansible_collections.container_storage.devicemapper.plugins.filter.daemon_json_plan import daemon_json_plan
     variables = dict(DEFAULTS)
     variables.update(VARS)
     variables.update(overrides)
-    return Templar(loader=DataLoader(), variables=variables).template(expression)
+    templar = Templar(loader=DataLoader(), variables=variables)
+    # The collection's filters by their FQCN (the plugin loader here has no collection path).
+    templar.environment.filters["container_storage.devicemapper.daemon_json_plan"] = daemon_json_plan
+    return templar.template(expression)
 
 
 def tasks(name):
@@ -301,25 +305,31 @@ def test_a_pool_no_longer_wanted_is_reported_not_removed(recorded, mode, pool, r
     assert "ansible.builtin.debug" in report
 
 
-# Issue 16: daemon.json is compared on the controller; the list the role expects must be
-# the one docker_daemon_config writes, or a no-op run would call the module every time.
+# Issue 16: daemon.json is planned on the controller with docker_daemon_config's own code
+# (the daemon_json_plan filter): as wanted means no change, so a no-op run writes nothing.
 @pytest.mark.parametrize("opts", [
     {"dm.thinpooldev": "/dev/mapper/docker-thinpool", "dm.use_deferred_removal": True,
      "dm.use_deferred_deletion": True},
     {"dm.thinpooldev": "/dev/mapper/vg--a-pool", "dm.use_deferred_removal": False, "dm.min_free_space": "10%",
      "dm.mountopt": ["nodiscard", "noatime"], "dm.basesize": 20},
 ])
-def test_controller_side_storage_opts_match_the_module(opts):
+def test_the_role_plans_daemon_json_with_the_modules_code(opts):
     from ansible_collections.container_storage.devicemapper.plugins.module_utils._docker import render_storage_opts
     entries, errors = render_storage_opts(opts)
     assert not errors
-    assert render("{{ __devicemapper_storage_opts_list }}", __devicemapper_storage_opts=opts) == entries
-    as_wanted = "{{ __devicemapper_config_as_wanted }}"
-    probe = {"daemon_json": {"log-level": "warn", "storage-driver": "devicemapper", "storage-opts": entries}}
-    assert render(as_wanted, __devicemapper_storage_opts=opts, __devicemapper_probe=probe) is True
+    plan_task = next(task for task in tasks("probe.yml") if task["name"] == "Plan daemon.json as docker_daemon_config would")
+    expression = plan_task["ansible.builtin.set_fact"]["__devicemapper_graphdriver_config_plan"]
+    probe = {"daemon_json": {"log-level": "warn", "storage-driver": "devicemapper", "storage-opts": entries},
+             "daemon_json_problem": None, "dockerd_version": "20.10", "storage_flags": []}
+    plan = render(expression, __devicemapper_storage_opts=opts, __devicemapper_probe=probe)
+    assert plan["changed"] is False and plan["failed"] is False
     probe["daemon_json"]["storage-opts"] = entries[:-1]
-    assert render(as_wanted, __devicemapper_storage_opts=opts, __devicemapper_probe=probe) is False
-    assert render(as_wanted, __devicemapper_storage_opts=opts, __devicemapper_probe={"daemon_json": None}) is False
+    assert render(expression, __devicemapper_storage_opts=opts, __devicemapper_probe=probe)["changed"] is True
+    probe["daemon_json"] = None
+    assert render(expression, __devicemapper_storage_opts=opts, __devicemapper_probe=probe)["changed"] is True
+    probe["storage_flags"] = ["/etc/default/docker: --storage-driver overlay2"]
+    refused = render(expression, __devicemapper_storage_opts=opts, __devicemapper_probe=probe)
+    assert refused["failed"] is True and "--storage-driver overlay2" in refused["msg"]
 
 
 @pytest.mark.parametrize("service_enabled, socket_enabled, state, verb", [
@@ -451,43 +461,39 @@ def test_drop_in_is_written_only_when_it_differs(found, activate, written):
                   __devicemapper_dropin_wanted=wanted, __devicemapper_activate_on_boot=activate) is written
 
 
-# Issue 16: the profile is compared on the controller; the text the role expects must be
-# the one lvm_profile writes, or every no-op run would call the module.
-@pytest.mark.parametrize("name, threshold, percent", [
-    ("docker-thinpool", 80, 20), ("tank_profile.1", "90", "5"), ("p+x", 100, 0)])
-def test_controller_side_profile_matches_the_module(name, threshold, percent):
-    from ansible_collections.container_storage.devicemapper.plugins.module_utils._lvm_profile import (
-        desired_settings, render_profile)
-    written = render_profile(name, desired_settings(int(threshold), int(percent), {}))
-    assert render("{{ __devicemapper_profile_wanted }}", devicemapper_profile=name,
-                  devicemapper_autoextend_threshold=threshold, devicemapper_autoextend_percent=percent) == written
+# Issue 16: thinpool writes and attaches the autoextend profile in the pool's own module
+# run (no lvm_profile run), in LVM's profile_dir as the probe read it (no second lvmconfig).
+@pytest.mark.parametrize("profile_dir, given", [("/etc/lvm/profile", "/etc/lvm/profile"), ("", "OMIT")])
+def test_pool_task_writes_and_attaches_the_profile(profile_dir, given):
+    task = next(task for task in tasks("pool.yml") if "container_storage.devicemapper.thinpool" in task)
+    args = task["container_storage.devicemapper.thinpool"]
+    assert render(args["profile"], devicemapper_profile="docker-thinpool") == "docker-thinpool"
+    assert render(args["autoextend_threshold"], devicemapper_autoextend_threshold=80) == 80
+    assert render(args["autoextend_percent"], devicemapper_autoextend_percent=20) == 20
+    assert render(args["profile_dir"], __devicemapper_profile_dir=profile_dir, omit="OMIT") == given
+    assert not [t for t, _when in walk(tasks("pool.yml")) if "container_storage.devicemapper.lvm_profile" in t]
 
 
-@pytest.mark.parametrize("found, attached, runs", [
-    ("same", "docker-thinpool", False),
-    ("same", None, True),
-    ("same-600", "docker-thinpool", True),
-    ("other", "docker-thinpool", True),
-    ("none", "docker-thinpool", True),
-])
-def test_profile_module_runs_only_when_file_or_attachment_differs(found, attached, runs):
-    import base64
-
-    from ansible_collections.container_storage.devicemapper.plugins.module_utils._lvm_profile import (
-        desired_settings, render_profile)
-    text = render_profile("docker-thinpool", desired_settings(80, 20, {}))
-    found = {"same": [base64.b64encode(text.encode()).decode(), "root:root:644"],
-             "same-600": [base64.b64encode(text.encode()).decode(), "root:root:600"],
-             "other": [base64.b64encode(text.replace("80", "70").encode()).decode(), "root:root:644"],
-             "none": []}[found]
-    task = next(task for task in tasks("pool.yml") if task["name"] == "Write the autoextend profile and attach it to the pool")
-    assert render("{{ %s }}" % task["when"], __devicemapper_profile_found=found,
-                  __devicemapper_pool_result={"pool": {"profile": attached}}) is runs
+def test_probe_reads_the_profile_dir_as_lvmconfig_prints_it(tmp_path):
+    """The host read's sed against lvmconfig's recorded output: the directory, nothing else."""
+    import subprocess
+    script = next(t for t in tasks("probe.yml") if t["name"].startswith("Read the role's record"))
+    line = next(li for li in script["container_storage.devicemapper.run_script"]["script"].splitlines()
+                if "@@profile_dir" in li)
+    lvm = tmp_path / "lvm"
+    fixture = os.path.join(os.path.dirname(__file__), "..", "fixtures", "lvm_profile", "lvmconfig_profile_dir.yml")
+    with open(fixture) as handle:
+        (tmp_path / "out").write_text(yaml.safe_load(handle)["out"])
+    lvm.write_text("#!/bin/sh\ncat '%s'\n" % (tmp_path / "out"))
+    lvm.chmod(0o755)
+    out = subprocess.run(["sh", "-c", line], env={"PATH": "%s:/usr/bin:/bin" % tmp_path},
+                         capture_output=True, text=True, check=True).stdout
+    assert out.splitlines() == ["@@profile_dir", "/etc/lvm/profile"]
 
 
 # Issue 16: docker_daemon_config gets the version the probe read instead of running
 # `dockerd --version` again; "20.10" must stay a string (as a float it would be 20.1).
-@pytest.mark.parametrize("name", ["probe.yml", "absent.yml", "switch.yml", "snapshotter.yml", "probe_containerd.yml"])
+@pytest.mark.parametrize("name", ["absent.yml", "switch.yml", "snapshotter.yml", "probe_containerd.yml"])
 def test_daemon_json_tasks_pass_the_version_the_probe_read(name):
     found = [task for task, _when in walk(tasks(name)) if "container_storage.devicemapper.docker_daemon_config" in task]
     assert found
@@ -503,17 +509,23 @@ def test_daemon_json_is_planned_before_packages_and_the_pool():
     main = [task["name"] for task in tasks("main.yml")]
     assert main.index("Read Docker's storage state and refuse what cannot work") < main.index("Install the prerequisites")
     probe = [task["name"] for task in tasks("probe.yml")]
-    assert "Compare daemon.json with the storage settings wanted" in probe
-    present = [task["name"] for task in tasks("present.yml")]
-    assert "Compare daemon.json with the storage settings wanted" not in present
-    # probe.yml imports probe_containerd.yml after it, whose skipped plan would overwrite a shared name
-    plan = next(task for task in tasks("probe.yml") if task["name"] == "Compare daemon.json with the storage settings wanted")
-    registered = [task.get("register") for name in ("probe.yml", "probe_containerd.yml")
-                  for task, _when in walk(tasks(name))]
-    assert registered.count(plan["register"]) == 1
+    assert probe.index("Plan daemon.json as docker_daemon_config would") < probe.index(
+        "Refuse what docker_daemon_config would refuse")
+    assert not [task for name in ("probe.yml", "present.yml") for task, _when in walk(tasks(name))
+                if "container_storage.devicemapper.docker_daemon_config" in task]
+    # probe.yml imports probe_containerd.yml after it, whose skipped plan registers __devicemapper_config_plan
+    plan = next(task for task in tasks("probe.yml") if task["name"] == "Plan daemon.json as docker_daemon_config would")
+    name = list(plan["ansible.builtin.set_fact"])[0]
+    assert name != "__devicemapper_config_plan"
+    registered = [task.get("register") for name_ in ("probe.yml", "probe_containerd.yml")
+                  for task, _when in walk(tasks(name_))]
+    assert name not in registered
     keep = tasks("present.yml")[0]["ansible.builtin.set_fact"]
-    assert keep["__devicemapper_config_plan"] == "{{ %s }}" % plan["register"]
-    assert present.index("Build the thin pool and its profile") >= 0
+    assert keep["__devicemapper_config_plan"] == "{{ %s }}" % name
+    # the probe reads what the plan needs
+    info = next(task for task in tasks("probe.yml") if "container_storage.devicemapper.docker_storage_info" in task)
+    assert render(info["container_storage.devicemapper.docker_storage_info"]["read_storage_flags"],
+                  devicemapper_state="present") is True
 
 
 @pytest.mark.parametrize("vg, pool", [("docker", "thinpool"), ("my-vg", "thin-pool"), ("a--b", "c")])
