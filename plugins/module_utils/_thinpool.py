@@ -27,7 +27,8 @@ from ansible_collections.container_storage.devicemapper.plugins.module_utils._lv
     Lvm, LvmReportError, LvmState,
 )
 from ansible_collections.container_storage.devicemapper.plugins.module_utils._lvm_profile import (
-    PROFILE_SUFFIX, FilePlan, ProfileError, autoextend_warnings, desired_settings, read_profile_dir,
+    PERCENT_RANGE, PROFILE_SUFFIX, THRESHOLD_RANGE, FilePlan, ProfileError, autoextend_warnings, check_range,
+    desired_settings, read_profile_dir,
 )
 from ansible_collections.container_storage.devicemapper.plugins.module_utils._lock import (
     LOCK_ARGUMENT_SPEC, locked,
@@ -167,6 +168,11 @@ class PoolSpec(object):
                 raise PlanError("%s: needs profile, the name of the LVM metadata profile that holds it"
                                 % ("autoextend_threshold" if threshold is not None else "autoextend_percent"))
             try:
+                # named by this module's options (the profile's keys are thin_pool_autoextend_*)
+                for option, value, bounds in (("autoextend_threshold", threshold, THRESHOLD_RANGE),
+                                              ("autoextend_percent", percent, PERCENT_RANGE)):
+                    if value is not None:
+                        check_range(option, value, bounds)
                 self.profile_sections = desired_settings(threshold, percent, None)
             except ProfileError as exc:
                 raise PlanError(str(exc))
