@@ -195,3 +195,37 @@ def test_activation_off_removes_containerds_drop_in_and_reloads_systemd():
                   __devicemapper_dropin_removed={"skipped": True, "changed": False}) is False
     assert render("{{ __devicemapper_containerd_dropin_path }}", devicemapper_containerd_service="containerd") == (
         "/etc/systemd/system/containerd.service.d/devicemapper-thinpool.conf")
+
+
+# Issue 16: daemon.json is planned on the controller (daemon_json_plan filter) with the
+# settings the write uses; as wanted means no change, and without Docker nothing is planned.
+def test_daemon_json_is_planned_on_the_controller_with_the_writes_settings():
+    from ansible_collections.container_storage.devicemapper.plugins.filter.daemon_json_plan import daemon_json_plan
+    plan_task = task("probe_containerd.yml",
+                     "Plan daemon.json with the containerd image store on devmapper, as docker_daemon_config would")
+    expression = plan_task["ansible.builtin.set_fact"]["__devicemapper_config_plan"]
+    assert "storage_driver='devmapper', containerd_snapshotter=true" in expression
+    def every(items):
+        for item in items:
+            yield item
+            yield from every(item.get("block", []) + item.get("rescue", []) + item.get("always", []))
+    write = next(item for item in every(load("tasks", "snapshotter.yml"))
+                 if item.get("name") == "Write the containerd image store on devmapper into daemon.json (other keys kept)")
+    args = write["container_storage.devicemapper.docker_daemon_config"]
+    assert (args["storage_driver"], args["containerd_snapshotter"]) == ("devmapper", True)
+
+    def plan(config, with_docker=True, flags=()):
+        variables = dict(DEFAULTS)
+        variables.update(VARS)
+        variables.update(__devicemapper_with_docker=with_docker, __devicemapper_probe={
+            "daemon_json": config, "daemon_json_problem": None, "dockerd_version": "26.1", "storage_flags": list(flags)})
+        templar = Templar(loader=DataLoader(), variables=variables)
+        templar.environment.filters["container_storage.devicemapper.daemon_json_plan"] = daemon_json_plan
+        return templar.template(expression)
+    wanted = {"features": {"containerd-snapshotter": True}, "storage-driver": "devmapper"}
+    assert plan(wanted)["changed"] is False
+    assert plan(dict(wanted, **{"storage-opts": ["dm.basesize=20G"]}))["failed"] is True
+    assert plan({"log-level": "warn"})["changed"] is True
+    assert plan(None, with_docker=False) == {"changed": False, "failed": False}
+    refused = plan(None, flags=["/etc/default/docker: --storage-driver overlay2"])
+    assert refused["failed"] is True and "--storage-driver overlay2" in refused["msg"]

@@ -493,7 +493,7 @@ def test_probe_reads_the_profile_dir_as_lvmconfig_prints_it(tmp_path):
 
 # Issue 16: docker_daemon_config gets the version the probe read instead of running
 # `dockerd --version` again; "20.10" must stay a string (as a float it would be 20.1).
-@pytest.mark.parametrize("name", ["absent.yml", "switch.yml", "snapshotter.yml", "probe_containerd.yml"])
+@pytest.mark.parametrize("name", ["absent.yml", "switch.yml", "snapshotter.yml"])
 def test_daemon_json_tasks_pass_the_version_the_probe_read(name):
     found = [task for task, _when in walk(tasks(name)) if "container_storage.devicemapper.docker_daemon_config" in task]
     assert found
