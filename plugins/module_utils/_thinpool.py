@@ -780,12 +780,14 @@ class ThinPoolModule(object):
             pool_steps, after = plan_pool(spec, state, geometry, pool_warnings)
         self.warnings.extend(pool_warnings)
         steps = device_steps + pool_steps
-        changed = bool(steps) or bool(added) or bool(profile_file and profile_file.changed)
+        # device_steps already ran (and were emptied) when devices were added for real
+        lvm_changed = bool(steps) or bool(added)
+        changed = lvm_changed or bool(profile_file and profile_file.changed)
         run_steps(self.runner, steps)
 
-        if self.module.check_mode or not changed:
+        if self.module.check_mode or not lvm_changed:
             devices = [os.path.realpath(row["pv_name"]) for row in state.vg_pvs(spec.vg)] + added
-            facts = predicted_facts(spec, geometry, before, after, devices) if changed else before
+            facts = predicted_facts(spec, geometry, before, after, devices) if lvm_changed else before
         else:
             state = state.with_new_lvs(self.runner)
             statuses = read_pool_statuses(self.runner)
