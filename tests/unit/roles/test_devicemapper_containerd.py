@@ -226,6 +226,11 @@ def test_daemon_json_is_planned_on_the_controller_with_the_writes_settings():
     assert plan(wanted)["changed"] is False
     assert plan(dict(wanted, **{"storage-opts": ["dm.basesize=20G"]}))["failed"] is True
     assert plan({"log-level": "warn"})["changed"] is True
-    assert plan(None, with_docker=False) == {"changed": False, "failed": False}
+    assert plan(None, with_docker=False) == {"changed": False, "failed": False, "msg": ""}
+    # Ansible templates an assert's fail_msg even when it passes: every plan must have a msg.
+    refuse = task("probe_containerd.yml", "Refuse what docker_daemon_config would refuse, with the containerd image store")
+    for without_docker in (plan(None, with_docker=False), plan(wanted)):
+        assert "devicemapper role:" in render(refuse["ansible.builtin.assert"]["fail_msg"],
+                                              __devicemapper_config_plan=without_docker, inventory_hostname="vm")
     refused = plan(None, flags=["/etc/default/docker: --storage-driver overlay2"])
     assert refused["failed"] is True and "--storage-driver overlay2" in refused["msg"]
