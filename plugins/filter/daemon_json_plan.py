@@ -11,8 +11,9 @@ name: daemon_json_plan
 short_description: Plan daemon.json's storage settings on the controller, as docker_daemon_config would
 version_added: 1.0.0
 description:
-  - Decides what M(container_storage.devicemapper.docker_daemon_config) with O(state=present) would do to
-    C(daemon.json), from what M(container_storage.devicemapper.docker_storage_info) with
+  - Decides what M(container_storage.devicemapper.docker_daemon_config) with
+    O(container_storage.devicemapper.docker_daemon_config#module:state=present) would do to C(daemon.json),
+    from what M(container_storage.devicemapper.docker_storage_info) with
     O(container_storage.devicemapper.docker_storage_info#module:read_storage_flags=true) read, with the module's
     own code and without a module run on the host (seconds per host on a slow one).
   - The same refusals, in the same order, with the same messages. An option the module refuses, a file it

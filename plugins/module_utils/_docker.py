@@ -757,9 +757,11 @@ def _read_text(path):
         return handle.read().decode("utf-8", "replace")
 
 
-def read_storage_flags(runner, service, unit_dirs=None, env_files=DEFAULT_ENV_FILES):
+def read_storage_flags(runner, service, unit_dirs=None, env_files=None):
     """Storage flags dockerd gets outside daemon.json, from its unit as systemd loads it
-    (``systemctl cat``, or the files under ``unit_dirs``) and its environment files."""
+    (``systemctl cat``, or the files under ``unit_dirs``) and its environment files
+    (``DEFAULT_ENV_FILES`` when None)."""
+    env_files = DEFAULT_ENV_FILES if env_files is None else env_files
     chunks = None
     if unit_dirs is None and runner.has_bin("systemctl"):
         rc, out, err = runner.run(["systemctl", "cat", service], check_rc=False)

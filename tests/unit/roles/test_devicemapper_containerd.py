@@ -205,6 +205,7 @@ def test_daemon_json_is_planned_on_the_controller_with_the_writes_settings():
                      "Plan daemon.json with the containerd image store on devmapper, as docker_daemon_config would")
     expression = plan_task["ansible.builtin.set_fact"]["__devicemapper_config_plan"]
     assert "storage_driver='devmapper', containerd_snapshotter=true" in expression
+
     def every(items):
         for item in items:
             yield item
