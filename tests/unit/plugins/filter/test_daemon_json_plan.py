@@ -10,7 +10,7 @@ from docker_case_files import run_docker_case
 
 from ansible_collections.container_storage.devicemapper.plugins.filter.daemon_json_plan import daemon_json_plan
 from ansible_collections.container_storage.devicemapper.plugins.module_utils._docker import (
-    DEFAULT_ENV_FILES, find_conflicts, parse_dockerd_version, read_daemon_json, split_systemctl_cat,
+    DEFAULT_ENV_FILES, DaemonJsonError, find_conflicts, parse_dockerd_version, read_daemon_json, split_systemctl_cat,
 )
 from ansible_collections.container_storage.devicemapper.plugins.modules import docker_daemon_config
 
@@ -45,7 +45,7 @@ def storage_info(path, version, unit_fixture):
     try:
         read_daemon_json(str(path))
         problem = None
-    except Exception as exc:  # the module's DaemonJsonError
+    except DaemonJsonError as exc:
         problem = str(exc)
     unit = load_fixture("docker_daemon_config/systemctl_cat_docker_" + unit_fixture)["out"]
     return {"daemon_json": config, "daemon_json_problem": problem if config else None,
