@@ -72,9 +72,8 @@ _value:
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.container_storage.devicemapper.plugins.module_utils._docker import (
-    check_daemon_config_params, parse_dockerd_version, plan_daemon_json, render_storage_opts,
-)
+from ansible_collections.container_storage.devicemapper.plugins.module_utils._docker import check_daemon_config_params, plan_daemon_json
+from ansible_collections.container_storage.devicemapper.plugins.module_utils._docker_options import parse_dockerd_version, render_storage_opts
 from ansible_collections.container_storage.devicemapper.plugins.module_utils._validate import InputError
 
 

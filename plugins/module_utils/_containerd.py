@@ -26,7 +26,7 @@ from ansible_collections.container_storage.devicemapper.plugins.module_utils imp
 from ansible_collections.container_storage.devicemapper.plugins.module_utils import _lock
 from ansible_collections.container_storage.devicemapper.plugins.module_utils import _toml
 from ansible_collections.container_storage.devicemapper.plugins.module_utils import _validate
-from ansible_collections.container_storage.devicemapper.plugins.module_utils._docker import ram_in_bytes
+from ansible_collections.container_storage.devicemapper.plugins.module_utils._goparse import ram_in_bytes
 from ansible_collections.container_storage.devicemapper.plugins.module_utils._runner import (
     CommandError,
     CommandRunner,

@@ -18,10 +18,12 @@ import os
 from ansible_collections.container_storage.devicemapper.plugins.module_utils._containerd import (
     CONTAINERD_DEFAULT_SNAPSHOTTER, parse_containerd_version,
 )
-from ansible_collections.container_storage.devicemapper.plugins.module_utils._docker import (
-    KNOWN_STORAGE_DRIVERS, LOOP_LVM_WARNING, DaemonJsonError, has_devicemapper, parse_dockerd_version,
-    read_daemon_json, read_storage_flags, split_storage_opt, uses_containerd_snapshotter,
+from ansible_collections.container_storage.devicemapper.plugins.module_utils._daemon_json import DaemonJsonError, read_daemon_json
+from ansible_collections.container_storage.devicemapper.plugins.module_utils._docker_options import (
+    KNOWN_STORAGE_DRIVERS, LOOP_LVM_WARNING, has_devicemapper, parse_dockerd_version, split_storage_opt,
+    uses_containerd_snapshotter,
 )
+from ansible_collections.container_storage.devicemapper.plugins.module_utils._dockerd_flags import read_storage_flags
 from ansible_collections.container_storage.devicemapper.plugins.module_utils._runner import CommandRunner
 from ansible_collections.container_storage.devicemapper.plugins.module_utils._validate import (
     refuse_empty, systemd_unit_name,

@@ -30,7 +30,7 @@ from ansible_collections.container_storage.devicemapper.plugins.module_utils._co
 from ansible_collections.container_storage.devicemapper.plugins.module_utils._dm import (
     Dmsetup, dm_name, parse_pool_statuses, pool_status,
 )
-from ansible_collections.container_storage.devicemapper.plugins.module_utils._docker import (
+from ansible_collections.container_storage.devicemapper.plugins.module_utils._daemon_json import (
     DaemonJsonError, read_daemon_json,
 )
 from ansible_collections.container_storage.devicemapper.plugins.module_utils._docker_storage import (

@@ -250,11 +250,9 @@ diff:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.container_storage.devicemapper.plugins.module_utils._docker import (
-    DEFAULT_ENV_FILES,
-    DEFAULT_PATH,
-    DaemonConfigManager,
-)
+from ansible_collections.container_storage.devicemapper.plugins.module_utils._daemon_json import DEFAULT_PATH
+from ansible_collections.container_storage.devicemapper.plugins.module_utils._docker import DaemonConfigManager
+from ansible_collections.container_storage.devicemapper.plugins.module_utils._dockerd_flags import DEFAULT_ENV_FILES
 from ansible_collections.container_storage.devicemapper.plugins.module_utils._lock import LOCK_ARGUMENT_SPEC
 
 

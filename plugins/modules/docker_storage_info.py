@@ -311,7 +311,7 @@ check_mode:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.container_storage.devicemapper.plugins.module_utils._docker import (
+from ansible_collections.container_storage.devicemapper.plugins.module_utils._daemon_json import (
     DEFAULT_PATH,
     DaemonJsonError,
 )

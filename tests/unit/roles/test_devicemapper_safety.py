@@ -314,7 +314,7 @@ def test_a_pool_no_longer_wanted_is_reported_not_removed(recorded, mode, pool, r
      "dm.mountopt": ["nodiscard", "noatime"], "dm.basesize": 20},
 ])
 def test_the_role_plans_daemon_json_with_the_modules_code(opts):
-    from ansible_collections.container_storage.devicemapper.plugins.module_utils._docker import render_storage_opts
+    from ansible_collections.container_storage.devicemapper.plugins.module_utils._docker_options import render_storage_opts
     entries, errors = render_storage_opts(opts)
     assert not errors
     plan_task = next(task for task in tasks("probe.yml") if task["name"] == "Plan daemon.json as docker_daemon_config would")

@@ -9,9 +9,9 @@ from case_runner import load_fixture
 from docker_case_files import run_docker_case
 
 from ansible_collections.container_storage.devicemapper.plugins.filter.daemon_json_plan import daemon_json_plan
-from ansible_collections.container_storage.devicemapper.plugins.module_utils._docker import (
-    DEFAULT_ENV_FILES, DaemonJsonError, find_conflicts, parse_dockerd_version, read_daemon_json, split_systemctl_cat,
-)
+from ansible_collections.container_storage.devicemapper.plugins.module_utils._daemon_json import DaemonJsonError, read_daemon_json
+from ansible_collections.container_storage.devicemapper.plugins.module_utils._docker_options import parse_dockerd_version
+from ansible_collections.container_storage.devicemapper.plugins.module_utils._dockerd_flags import DEFAULT_ENV_FILES, find_conflicts, split_systemctl_cat
 from ansible_collections.container_storage.devicemapper.plugins.modules import docker_daemon_config
 
 ROLE_OPTS = {"dm.thinpooldev": "/dev/mapper/docker-thinpool", "dm.use_deferred_removal": True,

@@ -1,4 +1,4 @@
-"""The one daemon.json reader (_docker.read_daemon_json) every module uses."""
+"""The one daemon.json reader (_daemon_json.read_daemon_json) every module uses."""
 
 import json
 import os
@@ -7,8 +7,8 @@ import sys
 
 import pytest
 
-from ansible_collections.container_storage.devicemapper.plugins.module_utils import _docker
-from ansible_collections.container_storage.devicemapper.plugins.module_utils._docker import (
+from ansible_collections.container_storage.devicemapper.plugins.module_utils import _daemon_json
+from ansible_collections.container_storage.devicemapper.plugins.module_utils._daemon_json import (
     DaemonJsonError,
     parse_daemon_json,
     read_daemon_json,
@@ -130,7 +130,7 @@ def test_render_never_writes_nan():
 
 
 def test_both_modules_read_through_the_one_reader():
-    assert _docker_storage.read_daemon_json is _docker.read_daemon_json
+    assert _docker_storage.read_daemon_json is _daemon_json.read_daemon_json
     assert not hasattr(_docker_storage, "parse_daemon_json")
 
 
@@ -139,7 +139,7 @@ def test_both_modules_read_through_the_one_reader():
 # reading (open() in text mode) is shown to fail there, so the test can fail.
 C_LOCALE_SCRIPT = r"""
 import json, sys
-from ansible_collections.container_storage.devicemapper.plugins.module_utils._docker import read_daemon_json
+from ansible_collections.container_storage.devicemapper.plugins.module_utils._daemon_json import read_daemon_json
 path = sys.argv[1]
 try:
     open(path).read()

@@ -2,21 +2,27 @@
 
 import pytest
 
-from ansible_collections.container_storage.devicemapper.plugins.module_utils._docker import (
-    find_conflicts,
-    find_storage_flags,
-    go_parse_bool,
-    has_devicemapper,
+from ansible_collections.container_storage.devicemapper.plugins.module_utils._daemon_json import (
+    DaemonJsonError,
     merge_storage,
     parse_daemon_json,
-    parse_dockerd_version,
-    ram_in_bytes,
     render_daemon_json,
+)
+from ansible_collections.container_storage.devicemapper.plugins.module_utils._docker_options import (
+    has_devicemapper,
+    parse_dockerd_version,
     render_storage_opts,
-    split_systemctl_cat,
     validate_config_storage,
     validate_dm_options,
-    DaemonJsonError,
+)
+from ansible_collections.container_storage.devicemapper.plugins.module_utils._dockerd_flags import (
+    find_conflicts,
+    find_storage_flags,
+    split_systemctl_cat,
+)
+from ansible_collections.container_storage.devicemapper.plugins.module_utils._goparse import (
+    go_parse_bool,
+    ram_in_bytes,
 )
 
 THINPOOL = "dm.thinpooldev=/dev/mapper/docker-thinpool"

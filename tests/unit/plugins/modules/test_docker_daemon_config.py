@@ -12,6 +12,7 @@ from docker_case_files import run_docker_case as run_case
 from ansible_collections.container_storage.devicemapper.plugins.module_utils._lock import LOCK_NAME, HostLock
 
 from ansible_collections.container_storage.devicemapper.plugins.module_utils import _docker
+from ansible_collections.container_storage.devicemapper.plugins.module_utils import _docker_options
 from ansible_collections.container_storage.devicemapper.plugins.modules import docker_daemon_config
 
 CASES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "docker_daemon_config_cases.yml")
@@ -102,7 +103,7 @@ def test_symlinked_file_is_written_through_the_link(tmp_path, monkeypatch):
 # The lab has only Docker 20.10; a host without devicemapper is simulated by moving
 # the cut-off down to the recorded version instead of typing another dockerd's output.
 def test_dockerd_without_devicemapper_fails_for_devicemapper(tmp_path, monkeypatch):
-    monkeypatch.setattr(_docker, "DOCKER_WITHOUT_DEVICEMAPPER", (20, 10))
+    monkeypatch.setattr(_docker_options, "DOCKER_WITHOUT_DEVICEMAPPER", (20, 10))
     case = _case(run_command=[{"fixture": "docker_daemon_config/dockerd_version"}],
                  expect={"failed": True, "msg_contains": ["no devicemapper storage driver"],
                          "files": {"daemon.json": None}})
@@ -110,7 +111,7 @@ def test_dockerd_without_devicemapper_fails_for_devicemapper(tmp_path, monkeypat
 
 
 def test_dockerd_without_devicemapper_only_warns_otherwise(tmp_path, monkeypatch):
-    monkeypatch.setattr(_docker, "DOCKER_WITHOUT_DEVICEMAPPER", (20, 10))
+    monkeypatch.setattr(_docker_options, "DOCKER_WITHOUT_DEVICEMAPPER", (20, 10))
     (tmp_path / "daemon.json").write_text('{"storage-driver": "devicemapper", "debug": true}')
     case = _case(input={"path": "{tmpdir}/daemon.json", "state": "absent"},
                  run_command=[{"fixture": "docker_daemon_config/dockerd_version"}],
@@ -120,7 +121,7 @@ def test_dockerd_without_devicemapper_only_warns_otherwise(tmp_path, monkeypatch
 
 
 def test_recorded_dockerd_version_parses():
-    assert _docker.parse_dockerd_version(load_fixture("docker_daemon_config/dockerd_version")["out"]) == (20, 10)
+    assert _docker_options.parse_dockerd_version(load_fixture("docker_daemon_config/dockerd_version")["out"]) == (20, 10)
 
 
 def test_existing_file_keeps_mode_0600_and_a_non_root_owner(tmp_path, monkeypatch):
@@ -171,7 +172,6 @@ def test_a_held_host_lock_fails_the_module_naming_the_holder(tmp_path, monkeypat
 
 def test_the_lock_is_held_from_the_read_to_the_write(tmp_path, monkeypatch):
     """A second run waiting on the lock cannot read the file between this run's read and write."""
-    from ansible_collections.container_storage.devicemapper.plugins.module_utils import _docker
     seen = []
     real_read, real_write = _docker.read_daemon_json, _docker.write_atomically
 
@@ -223,8 +223,8 @@ def test_a_file_changed_by_another_tool_meanwhile_is_not_overwritten(tmp_path, m
 # Docker 24 (image store experimental, devicemapper still there) is not in the lab: the
 # recorded 20.10 stands in for it by moving both cut-offs around it.
 def test_dockerd_24_gets_the_image_store_with_an_experimental_warning(tmp_path, monkeypatch):
-    monkeypatch.setattr(_docker, "DOCKER_WITH_CONTAINERD_STORE", (20, 10))
-    monkeypatch.setattr(_docker, "DOCKER_WITHOUT_DEVICEMAPPER", (20, 11))
+    monkeypatch.setattr(_docker_options, "DOCKER_WITH_CONTAINERD_STORE", (20, 10))
+    monkeypatch.setattr(_docker_options, "DOCKER_WITHOUT_DEVICEMAPPER", (20, 11))
     case = _case(input={"path": "{tmpdir}/daemon.json", "containerd_snapshotter": True,
                         "storage_driver": "devmapper"},
                  expect={"changed": True,
@@ -236,6 +236,6 @@ def test_dockerd_24_gets_the_image_store_with_an_experimental_warning(tmp_path, 
 
 def test_recorded_docker_26_version_parses():
     out = load_fixture("docker_storage_info/trixie_dockerd_version")["out"]
-    assert _docker.parse_dockerd_version(out) == (26, 1)
-    assert not _docker.has_devicemapper((26, 1)) and _docker.has_containerd_store((26, 1))
-    assert not _docker.has_containerd_store((23, 0)) and _docker.has_containerd_store((24, 0))
+    assert _docker_options.parse_dockerd_version(out) == (26, 1)
+    assert not _docker_options.has_devicemapper((26, 1)) and _docker_options.has_containerd_store((26, 1))
+    assert not _docker_options.has_containerd_store((23, 0)) and _docker_options.has_containerd_store((24, 0))
