@@ -16,14 +16,19 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible.module_utils.common.text.converters import to_bytes
+from ansible.errors import AnsibleError
+from ansible.module_utils.common.text.converters import to_bytes, to_native, to_text
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.container_storage.devicemapper.plugins.module_utils._script import (
     SCRIPT_ARGUMENT_SPEC,
+    SCRIPT_MUTUALLY_EXCLUSIVE,
+    SCRIPT_REQUIRED_ONE_OF,
     check_options,
     launcher_argv,
     result,
+    script_text,
+    split_status,
 )
 from ansible_collections.container_storage.devicemapper.plugins.module_utils._validate import InputError
 
@@ -40,9 +45,14 @@ class ActionModule(ActionBase):
     def run(self, tmp=None, task_vars=None):
         task_result = super(ActionModule, self).run(tmp, task_vars)
         del tmp
-        params = self.validate_argument_spec(argument_spec=SCRIPT_ARGUMENT_SPEC)[1]
+        params = self.validate_argument_spec(argument_spec=SCRIPT_ARGUMENT_SPEC,
+                                             mutually_exclusive=SCRIPT_MUTUALLY_EXCLUSIVE,
+                                             required_one_of=SCRIPT_REQUIRED_ONE_OF)[1]
+        script, option = params["script"], "script"
         try:
-            args = check_options(params["script"], params["args"], params["timeout"])
+            if params["src"] is not None:
+                script, option = self._read_src(params["src"]), "src"
+            args = check_options(script, params["args"], params["timeout"], params["lock_timeout"], option=option)
         except InputError as exc:
             task_result.update(failed=True, changed=False, msg=str(exc))
             return task_result
@@ -54,15 +64,36 @@ class ActionModule(ActionBase):
         if environment:
             command = environment + " " + command
         if not self._runs_over_connection(command):
-            task_result.update(self._execute_module(module_name=MODULE, module_args=self._task.args, task_vars=task_vars))
+            # The module gets the file's text as script, exactly as if the task had given it.
+            module_args = dict(self._task.args)
+            module_args.pop("src", None)
+            module_args["script"] = script
+            task_result.update(self._execute_module(module_name=MODULE, module_args=module_args, task_vars=task_vars))
             self._remove_tmp_path(self._connection._shell.tmpdir)
             return task_result
         # Non-empty standard input also keeps SSH from allocating a terminal, which would
         # merge standard error into standard output and end lines with \r\n.
-        ran = self._low_level_execute_command(command, sudoable=True, in_data=to_bytes(params["script"]))
-        task_result.update(result(ran["rc"], ran.get("stdout", ""), ran.get("stderr", ""), params["timeout"],
-                                  started_python=False))
+        text = script_text(script, params["host_lock"], params["lock_timeout"])
+        ran = self._low_level_execute_command(command, sudoable=True, in_data=to_bytes(text))
+        rc, err = split_status(ran["rc"], ran.get("stderr", ""))
+        task_result.update(result(rc, ran.get("stdout", ""), err, params["timeout"], started_python=False))
         return task_result
+
+    def _read_src(self, src):
+        """The text of src, found as ansible.builtin.script finds its file (a role's files/ first)."""
+        try:
+            path = self._find_needle("files", src)
+        except AnsibleError as exc:
+            raise InputError("src: cannot find %s: %s" % (src, to_native(exc)))
+        try:
+            with open(path, "rb") as handle:
+                data = handle.read()
+        except (IOError, OSError) as exc:
+            raise InputError("src: cannot read %s: %s" % (path, to_native(exc)))
+        try:
+            return to_text(data, errors="strict")
+        except UnicodeError:
+            raise InputError("src: %s is not UTF-8 text" % path)
 
     def _runs_over_connection(self, command):
         """Only where Ansible would pipeline a module, into a POSIX shell, with a command line

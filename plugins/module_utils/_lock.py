@@ -23,6 +23,8 @@ import fcntl
 import os
 import time
 
+from ansible.module_utils.six.moves import shlex_quote
+
 LOCK_NAME = "container-storage-devicemapper.lock"
 # The first directory that exists is used; all are local, none survive a reboot
 # except /tmp on some hosts (harmless: the lock is the flock, not the file).
@@ -30,6 +32,38 @@ LOCK_DIRS = ("/run/lock", "/var/lock", "/run", "/tmp")
 DEFAULT_LOCK_TIMEOUT = 300
 
 LOCK_ARGUMENT_SPEC = dict(lock_timeout=dict(type="int", default=DEFAULT_LOCK_TIMEOUT))
+
+
+# Shell variable of the preamble below; unset before the script proper runs.
+_SHELL_LOCKDIR = "__container_storage_lockdir"
+# The preamble holds the lock on this descriptor until the script exits; the script must leave it open.
+SHELL_LOCK_FD = 9
+
+
+def shell_preamble(timeout=DEFAULT_LOCK_TIMEOUT, dirs=None):
+    """Shell lines that take the host lock for the rest of a ``sh`` script, as ``HostLock`` does.
+
+    The same file as ``lock_path()`` (the first of ``dirs``, default ``LOCK_DIRS``, that exists;
+    the last one when none does), locked with ``flock(1)`` on descriptor 9, held until the
+    script and everything it started without closing descriptor 9 have exited. Waits at most
+    ``timeout`` seconds, then says who holds it on standard error and exits 1.
+    Built here so that a script and a module always take the same lock.
+    """
+    if isinstance(timeout, bool) or not isinstance(timeout, int) or timeout < 0:
+        raise ValueError("the lock timeout must be 0 or more whole seconds, not %r" % (timeout,))
+    var = _SHELL_LOCKDIR
+    path = '"$%s"/%s' % (var, shlex_quote(LOCK_NAME))
+    candidates = " ".join(shlex_quote(directory) for directory in (dirs or LOCK_DIRS))
+    return "\n".join([
+        'for %s in %s; do [ -d "$%s" ] && break; done' % (var, candidates, var),
+        "exec %d>>%s" % (SHELL_LOCK_FD, path),
+        "if ! flock -w %d %d; then" % (timeout, SHELL_LOCK_FD),
+        '  echo "another run held the host lock $%s/%s for %d s: $(cat -- %s)" >&2' % (var, LOCK_NAME, timeout, path),
+        "  exit 1",
+        "fi",
+        "unset %s" % var,
+        "",
+    ])
 
 
 class LockTimeout(Exception):

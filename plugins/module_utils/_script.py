@@ -17,7 +17,9 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.container_storage.devicemapper.plugins.module_utils import _validate
+import re
+
+from ansible_collections.container_storage.devicemapper.plugins.module_utils import _lock, _validate
 from ansible_collections.container_storage.devicemapper.plugins.module_utils._runner import (
     C_LOCALE,
     KILL_AFTER,
@@ -25,10 +27,15 @@ from ansible_collections.container_storage.devicemapper.plugins.module_utils._ru
 )
 
 SCRIPT_ARGUMENT_SPEC = dict(
-    script=dict(type="str", required=True),
+    script=dict(type="str"),
+    src=dict(type="path"),
     args=dict(type="list", elements="str", default=[]),
     timeout=dict(type="int", default=60),
+    host_lock=dict(type="bool", default=False),
+    lock_timeout=dict(type="int", default=_lock.DEFAULT_LOCK_TIMEOUT),
 )
+SCRIPT_MUTUALLY_EXCLUSIVE = [["script", "src"]]
+SCRIPT_REQUIRED_ONE_OF = [["script", "src"]]
 
 # timeout(1)'s limit is far above this; a day is longer than anything a role step should take.
 TIMEOUT_MAX = 86400
@@ -38,15 +45,29 @@ TIMEOUT_MAX = 86400
 # input would eat the rest of the script: this reads all of it first, then runs it
 # exactly as `sh -c SCRIPT sh ARGS...` (the script's $1... are the arguments, never
 # parsed by a shell), with standard input at its end.
-STDIN_LAUNCHER = 'exec /bin/sh -c "$(cat)" "$0" "$@"'
+# It then prints the script's exit status as the last line of standard error, after a line
+# break of its own (see split_status): Ansible reads a connection that returns no exit
+# status as 0, so the status is taken from the script's own report.
+STATUS_MARKER = "@@container_storage.run_script rc="
+STDIN_LAUNCHER = ('/bin/sh -c "$(cat)" "$0" "$@"; rc=$?; printf \'\\n%s%%d\\n\' "$rc" >&2; exit "$rc"'
+                  % STATUS_MARKER)
+_STATUS_AT_END = re.compile(r"\n%s([0-9]+)\n\Z" % re.escape(STATUS_MARKER))
+
+# A line that starts a section of the script's output, and the one that ends the last.
+_SECTION = re.compile(r"\A@@([A-Za-z0-9_.-]+)\Z")
+SECTIONS_END = "end"
 
 
-def check_options(script, args, timeout):
-    """Refuse what cannot be run with _validate.InputError, naming the option; return the arguments."""
-    _validate.not_empty("script", script, "the script's text")
+def check_options(script, args, timeout, lock_timeout=0, option="script"):
+    """Refuse what cannot be run with _validate.InputError, naming the option; return the arguments.
+
+    ``option`` names where the script's text came from (``script``, or ``src`` for a file's).
+    """
+    _validate.not_empty(option, script, "the script's text")
     if "\0" in script:
-        raise _validate.InputError("script: contains a NUL byte, which no shell can run")
+        raise _validate.InputError("%s: contains a NUL byte, which no shell can run" % option)
     _validate.positive_int("timeout", timeout, 1, TIMEOUT_MAX)
+    _validate.positive_int("lock_timeout", lock_timeout, 0, TIMEOUT_MAX)
     checked = []
     for index, arg in enumerate(args or []):
         if arg is None:
@@ -55,6 +76,13 @@ def check_options(script, args, timeout):
             raise _validate.InputError("args[%d]: contains a NUL byte, which cannot be passed to a command" % index)
         checked.append(arg)
     return checked
+
+
+def script_text(script, host_lock, lock_timeout):
+    """The script as it runs: under the collection's host lock when asked (see _lock.shell_preamble)."""
+    if not host_lock:
+        return script
+    return _lock.shell_preamble(lock_timeout) + script
 
 
 def direct_argv(script, args):
@@ -69,8 +97,48 @@ def launcher_argv(args, timeout):
             + list(args))
 
 
+def split_status(rc, err):
+    """The launcher's run: (the script's exit status, its standard error without the launcher's line).
+
+    Without the launcher's line the script did not finish by itself (timeout(1) stopped it,
+    and the connection's exit status says so), or the connection lost it: an exit status
+    of 0 then is no status at all, and None is returned.
+    """
+    found = _STATUS_AT_END.search(err)
+    if found:
+        return int(found.group(1)), err[:found.start()]
+    if rc == 0:
+        return None, err
+    return rc, err
+
+
+def parse_sections(text):
+    """The sections of a script's output: {name: [line, ...]} from lines ``@@name``.
+
+    Lines before the first marker are not in any section; a line ``@@end`` ends the last
+    section and is not one itself; a name given again continues its section. Lines are kept
+    as they are, empty ones included, without a trailing carriage return.
+    """
+    sections = {}
+    current = None
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    for line in lines:
+        if line.endswith("\r"):
+            line = line[:-1]
+        marker = _SECTION.match(line)
+        if marker:
+            name = marker.group(1)
+            current = None if name == SECTIONS_END else sections.setdefault(name, [])
+        elif current is not None:
+            current.append(line)
+    return sections
+
+
 def result(rc, out, err, timeout, started_python):
-    """The task result, the same from both paths: rc, output, and why it failed."""
+    """The task result, the same from both paths: rc, output, sections, and why it failed."""
+    sections = parse_sections(out)
     out = out.rstrip("\r\n")
     err = err.rstrip("\r\n")
     shaped = dict(
@@ -81,8 +149,12 @@ def result(rc, out, err, timeout, started_python):
         stdout_lines=out.splitlines(),
         stderr_lines=err.splitlines(),
         started_python=started_python,
+        sections=sections,
     )
-    if rc in TIMEOUT_EXIT_CODES:
+    if rc is None:
+        shaped.update(failed=True, msg="the connection returned no exit status, so whether the script succeeded "
+                                       "is unknown; it may have run")
+    elif rc in TIMEOUT_EXIT_CODES:
         shaped.update(failed=True, msg="the script did not finish within %d s and was stopped (rc=%s)" % (timeout, rc))
     elif rc != 0:
         shaped.update(failed=True, msg="the script exited with rc=%s" % rc)

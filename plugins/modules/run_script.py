@@ -45,8 +45,16 @@ options:
   script:
     description:
       - The POSIX shell script. Must not be empty or contain a NUL byte.
+      - Exactly one of O(script) and O(src) is given.
     type: str
-    required: true
+  src:
+    description:
+      - A file on the controller holding the script, found as C(ansible.builtin.script) finds its file
+        (in a role, the role's C(files/) directory first; a relative path otherwise from the playbook's C(files/)
+        and directory). Its text runs exactly as O(script) would, on both paths; the target gets no copy of the file.
+      - Must be UTF-8 text, not empty. A file that cannot be found or read fails the task naming O(src) and the path.
+      - Exactly one of O(script) and O(src) is given.
+    type: path
   args:
     description:
       - The script's positional parameters, in order. An empty string is passed as an empty parameter.
@@ -56,11 +64,34 @@ options:
     default: []
   timeout:
     description:
-      - Seconds the script may run, from 1 to 86400.
+      - Seconds the script may run, from 1 to 86400. With O(host_lock), the wait for the lock counts.
     type: int
     default: 60
+  host_lock:
+    description:
+      - Run the script under the collection's host lock, the one every mutating module of this collection takes
+        around its read-to-write span (a C(flock(1)) on C(container-storage-devicemapper.lock) in the first of
+        C(/run/lock), C(/var/lock), C(/run), C(/tmp) that exists). The script then neither runs at the same time as
+        such a module nor as another script run with O(host_lock).
+      - The lock is taken before the script's first line, on file descriptor 9, and held until the script and
+        everything it started that kept descriptor 9 open have exited. A script must not close or reuse descriptor 9.
+      - When another run holds it for longer than O(lock_timeout), the script does not run; the task fails with
+        RV(rc) 1 and says on RV(stderr) who held the lock, when the holder wrote its name (the modules do).
+      - Needs C(flock(1)) (util-linux, or busybox) on the target.
+    type: bool
+    default: false
+  lock_timeout:
+    description:
+      - With O(host_lock), the seconds to wait for the lock, from 0 (do not wait) to 86400.
+    type: int
+    default: 300
 notes:
   - The script's exit codes 124 and 137 are read as C(timeout(1)) stopping it.
+  - Without Python on the target, the exit status is the one the script's launcher reports, not the connection's;
+    a run whose status is unknown (the launcher did not report one and the connection gave none) fails.
+seealso:
+  - module: ansible.builtin.script
+    description: Runs a local script on the target after copying it there.
 """
 
 EXAMPLES = r"""
@@ -74,6 +105,28 @@ EXAMPLES = r"""
   check_mode: false
   changed_when: false
   register: docker_root_mount
+
+- name: Read the host's state in one run, as sections (RV(sections))
+  container_storage.devicemapper.run_script:
+    script: |
+      echo '@@mounts'; cut -d ' ' -f 2 /proc/self/mounts
+      echo '@@lvm'; lvs --noheadings -o vg_name,lv_name
+      echo '@@end'
+  check_mode: false
+  changed_when: false
+  register: host_read
+
+- name: Use a section
+  ansible.builtin.debug:
+    msg: "{{ host_read.sections.lvm | length }} LVs; /var/lib/docker is a mount: {{ '/var/lib/docker' in host_read.sections.mounts }}"
+
+- name: Run a script file of the role (files/record.sh), under the host lock
+  container_storage.devicemapper.run_script:
+    src: record.sh
+    args: [/var/lib/example/state.json, '{"done": true}']
+    host_lock: true
+    lock_timeout: 120
+    timeout: 180
 
 - name: Stop Docker's socket and service, in one call
   container_storage.devicemapper.run_script:
@@ -106,6 +159,17 @@ stderr_lines:
   returned: always
   type: list
   elements: str
+sections:
+  description:
+    - RV(stdout) split into sections at lines C(@@NAME), where C(NAME) is made of letters, digits, C(_), C(.) and C(-).
+      Each name maps to the list of the lines after its marker, up to the next marker. Lines are kept as they are,
+      empty ones included, without a trailing carriage return.
+    - Lines before the first marker are in no section. A line C(@@end) ends the last section and is no section itself.
+      A name given again continues its section.
+    - An empty dictionary when the output has no marker.
+  returned: always
+  type: dict
+  sample: {"mounts": ["/", "/proc", "/var/lib/docker"], "lvm": ["  docker thinpool"]}
 started_python:
   description:
     - V(false) when the action plugin ran the script over the connection, with no Python started on the target;
@@ -120,23 +184,32 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.container_storage.devicemapper.plugins.module_utils._runner import CommandRunner, CommandTimeout
 from ansible_collections.container_storage.devicemapper.plugins.module_utils._script import (
     SCRIPT_ARGUMENT_SPEC,
+    SCRIPT_MUTUALLY_EXCLUSIVE,
+    SCRIPT_REQUIRED_ONE_OF,
     check_options,
     direct_argv,
     result,
+    script_text,
 )
 from ansible_collections.container_storage.devicemapper.plugins.module_utils._validate import InputError
 
 
 def main():
-    module = AnsibleModule(argument_spec=SCRIPT_ARGUMENT_SPEC, supports_check_mode=False)
+    module = AnsibleModule(argument_spec=SCRIPT_ARGUMENT_SPEC, mutually_exclusive=SCRIPT_MUTUALLY_EXCLUSIVE,
+                           required_one_of=SCRIPT_REQUIRED_ONE_OF, supports_check_mode=False)
     params = module.params
+    if params["script"] is None:
+        # The action plugin reads src on the controller and hands this module its text as script.
+        module.fail_json(msg="src: %s was not read on the controller: run_script needs its action plugin "
+                             "(call it as a task, not with a raw module run)" % params["src"], changed=False)
     try:
-        args = check_options(params["script"], params["args"], params["timeout"])
+        args = check_options(params["script"], params["args"], params["timeout"], params["lock_timeout"])
     except InputError as exc:
         module.fail_json(msg=str(exc), changed=False)
     runner = CommandRunner(module, timeout=params["timeout"])
+    script = script_text(params["script"], params["host_lock"], params["lock_timeout"])
     try:
-        rc, out, err = runner.run(direct_argv(params["script"], args), check_rc=False)
+        rc, out, err = runner.run(direct_argv(script, args), check_rc=False)
     except CommandTimeout as exc:
         rc, out, err = 124, exc.out, exc.err
     shaped = result(rc, out, err, params["timeout"], started_python=True)

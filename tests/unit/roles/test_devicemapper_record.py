@@ -122,23 +122,3 @@ def test_the_rescue_stops_only_when_the_record_step_failed_and_says_why():
     assert "This run changed nothing of Docker" in message
     assert "Run the role again once the other run has finished." in message
 
-
-def test_the_roles_shell_scripts_take_the_modules_host_lock():
-    # The record script and the migrate role's LV script run as shell, so they name the
-    # lock's directories, file and timeout again: they must stay those of _lock.py, or a
-    # module and a script would each hold "the" host lock at once.
-    import ast
-    import re
-
-    # Read from the source: conftest points the imported module's LOCK_DIRS at a temporary directory.
-    with open(os.path.join(ROLE, "..", "..", "plugins", "module_utils", "_lock.py")) as handle:
-        lock = {target.id: ast.literal_eval(node.value) for node in ast.parse(handle.read()).body
-                if isinstance(node, ast.Assign) for target in node.targets
-                if isinstance(target, ast.Name) and target.id in ("LOCK_DIRS", "LOCK_NAME", "DEFAULT_LOCK_TIMEOUT")}
-    with open(os.path.join(ROLE, "..", "migrate", "vars", "main.yml")) as handle:
-        migrate_vars = yaml.safe_load(handle)
-    for script in (SCRIPT, migrate_vars["__migrate_lv_script"]):
-        dirs = re.search(r"for lockdir in ([^;]+); do", script).group(1).split()
-        assert tuple(dirs) == lock["LOCK_DIRS"]
-        assert 'exec 9>>"$lockdir/%s"' % lock["LOCK_NAME"] in script
-        assert "flock -w %d 9" % lock["DEFAULT_LOCK_TIMEOUT"] in script

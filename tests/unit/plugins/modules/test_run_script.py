@@ -9,12 +9,14 @@ import json
 import os
 import subprocess
 import sys
+import threading
+import time
 
 import pytest
 
 from case_runner import load_cases, run_case
 
-from ansible_collections.container_storage.devicemapper.plugins.module_utils import _script, _validate
+from ansible_collections.container_storage.devicemapper.plugins.module_utils import _lock, _script, _validate
 from ansible_collections.container_storage.devicemapper.plugins.modules import run_script
 
 CASES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "run_script_cases.yml")
@@ -163,3 +165,233 @@ def test_both_paths_run_the_script_alike(tmp_path):
 
     for name in ("plain", "stdin_reader", "exited", "stopped"):
         assert comparable(fast[name], tmp_path / "fast") == comparable(module[name], tmp_path / "module"), name
+
+
+# --- sections ---------------------------------------------------------------------------
+
+def test_sections_split_at_markers_keeping_every_line():
+    text = "ignored\n@@state\n{\"a\": 1}\n\n  indented  \n@@mounts\r\n/\r\n/var/lib/docker\n@@empty\n@@end\nafter end\n"
+    assert _script.parse_sections(text) == {
+        "state": ['{"a": 1}', "", "  indented  "],
+        "mounts": ["/", "/var/lib/docker"],
+        "empty": [],
+    }
+
+
+def test_sections_without_end_run_to_the_end_of_the_output():
+    assert _script.parse_sections("@@a\n1\n\n") == {"a": ["1", ""]}
+    assert _script.parse_sections("@@a\n1") == {"a": ["1"]}
+
+
+def test_a_repeated_marker_continues_its_section():
+    assert _script.parse_sections("@@a\n1\n@@b\n2\n@@a\n3\n") == {"a": ["1", "3"], "b": ["2"]}
+
+
+def test_no_marker_means_no_sections():
+    assert _script.parse_sections("") == {}
+    assert _script.parse_sections("a@@b\n@@\n@@ x\n @@y\n@@end\n") == {}
+
+
+def test_result_has_the_sections_of_the_whole_output():
+    shaped = _script.result(0, "@@a\nx\n\n\n", "", 60, started_python=False)
+    assert shaped["sections"] == {"a": ["x", "", ""]}
+    assert shaped["stdout"] == "@@a\nx"
+
+
+# --- exit status ------------------------------------------------------------------------
+
+def test_no_exit_status_is_a_failure():
+    shaped = _script.result(None, "out", "", 60, started_python=False)
+    assert shaped["failed"] is True and shaped["rc"] is None
+    assert shaped["msg"].startswith("the connection returned no exit status")
+
+
+def test_the_launchers_status_line_is_the_exit_status():
+    marker = _script.STATUS_MARKER
+    # Ansible turns a connection's missing exit status into 0: the launcher's line decides
+    assert _script.split_status(0, "warn\n\n%s3\n" % marker) == (3, "warn\n")
+    assert _script.split_status(0, "no newline\n%s0\n" % marker) == (0, "no newline")
+    assert _script.split_status(0, "\n%s0\n" % marker) == (0, "")
+    # no line: stopped by timeout(1) (the connection's status says so), or no status at all
+    assert _script.split_status(124, "") == (124, "")
+    assert _script.split_status(0, "") == (None, "")
+    # only the launcher's own last line counts
+    assert _script.split_status(0, "%s0\nmore\n" % marker) == (None, "%s0\nmore\n" % marker)
+
+
+def test_the_launcher_reports_the_scripts_status(tmp_path):
+    argv = _script.launcher_argv(["x"], 30)
+    for script, rc in (('echo "$1" >&2; exit 5', 5), ("printf partial >&2", 0), ("exec 2>&-; echo out", 0)):
+        ran = subprocess.run(argv, input=script, capture_output=True, text=True, timeout=30, check=False)
+        assert ran.returncode == rc
+        assert _script.split_status(None, ran.stderr)[0] == rc, ran.stderr
+
+
+# --- host lock ---------------------------------------------------------------------------
+
+def run_locked(tmp_path, script, lock_timeout, timeout=30):
+    text = _lock.shell_preamble(lock_timeout, dirs=[str(tmp_path / "missing"), str(tmp_path)]) + script
+    start = time.time()
+    ran = subprocess.run(["/bin/sh", "-c", text, "sh"], capture_output=True, text=True, timeout=timeout, check=False)
+    return ran, time.time() - start
+
+
+def test_the_preamble_takes_the_lock_hostlock_takes(tmp_path):
+    ran, _ = run_locked(tmp_path, "readlink /proc/self/fd/9; echo \"${__container_storage_lockdir-unset}\"", 5)
+    assert ran.returncode == 0, ran.stderr
+    assert ran.stdout.splitlines() == [str(tmp_path / _lock.LOCK_NAME), "unset"]
+
+
+def test_the_preamble_fails_naming_the_holder_after_its_timeout(tmp_path):
+    path = str(tmp_path / _lock.LOCK_NAME)
+    with _lock.HostLock("thinpool (another play)", path=path):
+        ran, took = run_locked(tmp_path, "touch ran", 1)
+    assert ran.returncode == 1
+    assert not (tmp_path / "ran").exists()
+    assert 1 <= took < 10
+    assert ran.stderr.startswith("another run held the host lock %s for 1 s: pid %d, thinpool (another play)"
+                                 % (path, os.getpid()))
+
+
+def test_the_preamble_waits_for_the_holder(tmp_path):
+    lock = _lock.HostLock("dm_reload", path=str(tmp_path / _lock.LOCK_NAME)).acquire()
+    threading.Timer(1.5, lock.release).start()
+    ran, took = run_locked(tmp_path, "echo ran", 20)
+    assert ran.returncode == 0, ran.stderr
+    assert ran.stdout == "ran\n" and took >= 1.4
+
+
+def test_a_module_waits_while_a_script_holds_the_lock(tmp_path):
+    text = _lock.shell_preamble(5, dirs=[str(tmp_path)]) + "echo locked; sleep 3"
+    script = subprocess.Popen(["/bin/sh", "-c", text, "sh"], stdout=subprocess.PIPE, text=True)
+    try:
+        assert script.stdout.readline() == "locked\n"
+        with pytest.raises(_lock.LockTimeout):
+            _lock.HostLock("thinpool", timeout=0, path=str(tmp_path / _lock.LOCK_NAME)).acquire()
+        start = time.time()
+        with _lock.HostLock("thinpool", timeout=20, path=str(tmp_path / _lock.LOCK_NAME)):
+            assert time.time() - start > 1
+    finally:
+        script.wait(timeout=30)
+
+
+def test_the_preamble_uses_lock_dirs(tmp_path):
+    # conftest points LOCK_DIRS at the test's directory
+    assert _lock.shell_preamble(0).startswith("for __container_storage_lockdir in %s;" % tmp_path)
+    with pytest.raises(ValueError):
+        _lock.shell_preamble(-1)
+
+
+# --- src, sections and host_lock through ansible-playbook, on both paths --------------------
+
+SRC_PLAYBOOK = """
+- hosts: localhost
+  gather_facts: false
+  tasks:
+    - name: a file next to the playbook
+      container_storage.devicemapper.run_script:
+        src: sections.sh
+        args: [one, "two words"]
+      register: from_file
+    - name: a role's files/ first
+      ansible.builtin.include_role:
+        name: reader
+    - name: missing file
+      container_storage.devicemapper.run_script:
+        src: no-such-script.sh
+      register: missing
+      ignore_errors: true
+    - name: empty file
+      container_storage.devicemapper.run_script:
+        src: empty.sh
+      register: empty
+      ignore_errors: true
+    - name: under the host lock
+      container_storage.devicemapper.run_script:
+        script: readlink /proc/self/fd/9
+        host_lock: true
+        lock_timeout: {lock_timeout}
+      register: locked
+      ignore_errors: true
+    - name: results
+      ansible.builtin.copy:
+        content: "{{{{ dict(from_file=from_file, from_role=from_role, missing=missing, empty=empty,
+                            locked=locked) | to_json }}}}"
+        dest: "{tmp}/results.json"
+        mode: "0600"
+"""
+
+SECTIONS_SH = """#!/bin/sh
+set -eu
+echo 'before'
+echo '@@args'
+printf '%s\\n' "$@"
+echo '@@blank'
+echo
+echo '@@end'
+"""
+
+
+def real_lock_path(monkeypatch):
+    """The host lock a task takes on this machine (conftest's LOCK_DIRS undone)."""
+    monkeypatch.undo()
+    return _lock.lock_path()
+
+
+def run_src_playbook(tmp_path, pipelining, lock_timeout):
+    (tmp_path / "files").mkdir()
+    (tmp_path / "files" / "sections.sh").write_text(SECTIONS_SH)
+    (tmp_path / "files" / "empty.sh").write_text("")
+    (tmp_path / "files" / "whose.sh").write_text("echo the playbook's\n")
+    role = tmp_path / "roles" / "reader"
+    (role / "files").mkdir(parents=True)
+    (role / "tasks").mkdir()
+    (role / "files" / "whose.sh").write_text("echo \"the role's, $1\"\n")
+    (role / "tasks" / "main.yml").write_text(
+        "- name: the role's file\n"
+        "  container_storage.devicemapper.run_script:\n"
+        "    src: whose.sh\n"
+        "    args: [arg]\n"
+        "  register: from_role\n")
+    playbook = tmp_path / "play.yml"
+    playbook.write_text(SRC_PLAYBOOK.format(tmp=tmp_path, lock_timeout=lock_timeout))
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=COLLECTIONS, ANSIBLE_PIPELINING=str(pipelining),
+               ANSIBLE_NOCOLOR="1", ANSIBLE_LOCALHOST_WARNING="0", ANSIBLE_INVENTORY_UNPARSED_WARNING="0",
+               ANSIBLE_ROLES_PATH=str(tmp_path / "roles"))
+    env.pop("ANSIBLE_CONFIG", None)
+    ansible_playbook = os.path.join(os.path.dirname(sys.executable), "ansible-playbook")
+    done = subprocess.run([ansible_playbook, "-c", "local", "-e", "ansible_python_interpreter=" + sys.executable,
+                           str(playbook)], env=env, capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+    with open(str(tmp_path / "results.json")) as handle:
+        return json.load(handle)
+
+
+@pytest.mark.parametrize("pipelining", [True, False], ids=["no_python", "module"])
+def test_src_sections_and_host_lock_on_both_paths(tmp_path, monkeypatch, pipelining):
+    lock = real_lock_path(monkeypatch)
+    results = run_src_playbook(tmp_path, pipelining, 60)
+    from_file = results["from_file"]
+    assert from_file["started_python"] is (not pipelining)
+    assert from_file["rc"] == 0 and from_file["stderr"] == ""
+    assert from_file["stdout_lines"] == ["before", "@@args", "one", "two words", "@@blank", "", "@@end"]
+    assert from_file["sections"] == {"args": ["one", "two words"], "blank": [""]}
+    assert results["from_role"]["stdout"] == "the role's, arg"
+    assert results["from_role"]["sections"] == {}
+    missing = results["missing"]
+    assert missing["failed"] is True and missing["changed"] is False
+    assert missing["msg"].startswith("src: cannot find no-such-script.sh: ")
+    assert results["empty"]["failed"] is True
+    assert results["empty"]["msg"].startswith("src: must not be empty")
+    assert results["locked"]["rc"] == 0 and results["locked"]["stdout"] == lock
+
+
+@pytest.mark.parametrize("pipelining", [True, False], ids=["no_python", "module"])
+def test_a_held_host_lock_keeps_the_script_from_running(tmp_path, monkeypatch, pipelining):
+    lock = real_lock_path(monkeypatch)
+    with _lock.HostLock("a test of run_script", timeout=120, path=lock):
+        results = run_src_playbook(tmp_path, pipelining, 0)
+    locked = results["locked"]
+    assert locked["failed"] is True and locked["rc"] == 1 and locked["stdout"] == ""
+    assert locked["stderr"] == "another run held the host lock %s for 0 s: pid %d, a test of run_script, since" % (
+        lock, os.getpid()) + locked["stderr"].split(", since", 1)[1]
