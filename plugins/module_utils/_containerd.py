@@ -50,7 +50,6 @@ BOOL_SETTINGS = ("async_remove", "discard_blocks")
 SETTINGS = ("pool_name", "root_path", "base_image_size", "async_remove", "discard_blocks",
             "fs_type", "fs_options")
 FS_TYPES = ("ext4", "xfs")
-DM_PREFIX = "/dev/mapper/"
 
 
 class ConfigError(ValueError):
@@ -92,13 +91,6 @@ def base_image_size_bytes(value):
     if size >= 1 << 63:
         raise ConfigError("base_image_size: %r is larger than containerd can hold" % (value,))
     return size
-
-
-def strip_dm_prefix(pool_name):
-    """containerd wants the /dev/mapper name; a full /dev/mapper path is accepted too."""
-    if isinstance(pool_name, str) and pool_name.startswith(DM_PREFIX):
-        return pool_name[len(DM_PREFIX):]
-    return pool_name
 
 
 # ---------------------------------------------------------------- the plan
@@ -404,7 +396,8 @@ class DevmapperConfigManager(object):
         settings = {}
         if params["state"] != "present":
             return settings
-        pool = strip_dm_prefix(params["pool_name"])
+        # containerd wants the /dev/mapper name; a full /dev/mapper path is accepted too
+        pool = _dm.strip_mapper_dir(params["pool_name"])
         _validate.dm_device_name("pool_name", pool)
         settings["pool_name"] = pool
         root = params["root_path"]

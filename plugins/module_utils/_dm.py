@@ -15,6 +15,7 @@ __metaclass__ = type
 import re
 
 SECTOR_BYTES = 512
+MAPPER_DIR = "/dev/mapper/"
 
 
 def dm_name(vg, lv):
@@ -23,7 +24,17 @@ def dm_name(vg, lv):
 
 
 def dm_path(vg, lv):
-    return "/dev/mapper/" + dm_name(vg, lv)
+    return MAPPER_DIR + dm_name(vg, lv)
+
+
+def strip_mapper_dir(value):
+    """The dm name of a ``/dev/mapper/NAME`` path; any other value (a dm name, None) as it is.
+
+    Docker's dm.thinpooldev, containerd's pool_name and dm_reload's name take either form.
+    """
+    if isinstance(value, str) and value.startswith(MAPPER_DIR):
+        return value[len(MAPPER_DIR):]
+    return value
 
 
 LVM_UUID_PREFIX = "LVM-"

@@ -19,6 +19,7 @@ from ansible_collections.container_storage.devicemapper.plugins.module_utils._co
     CONTAINERD_DEFAULT_SNAPSHOTTER, parse_containerd_version,
 )
 from ansible_collections.container_storage.devicemapper.plugins.module_utils._daemon_json import DaemonJsonError, read_daemon_json
+from ansible_collections.container_storage.devicemapper.plugins.module_utils._dm import strip_mapper_dir
 from ansible_collections.container_storage.devicemapper.plugins.module_utils._docker_options import (
     KNOWN_STORAGE_DRIVERS, LOOP_LVM_WARNING, has_devicemapper, parse_dockerd_version, split_storage_opt,
     uses_containerd_snapshotter,
@@ -99,9 +100,7 @@ def storage_from_config(config):
                   if split_storage_opt(entry))
     pool = None
     if values.get("dm.thinpooldev"):
-        pool = values["dm.thinpooldev"]
-        if pool.startswith("/dev/mapper/"):
-            pool = pool[len("/dev/mapper/"):]
+        pool = strip_mapper_dir(values["dm.thinpooldev"])
     elif values.get("dm.directlvm_device"):
         pool = "docker-thinpool"  # the pool Docker itself builds on that device
     return {"driver": driver, "pool": pool, "loop": driver == "devicemapper" and pool is None,

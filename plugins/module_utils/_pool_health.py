@@ -25,13 +25,13 @@ __metaclass__ = type
 import os
 
 from ansible_collections.container_storage.devicemapper.plugins.module_utils._containerd import (
-    DEVMAPPER_TABLE, ConfigError, read_document, strip_dm_prefix,
-)
-from ansible_collections.container_storage.devicemapper.plugins.module_utils._dm import (
-    Dmsetup, dm_name, parse_pool_statuses, pool_status,
+    DEVMAPPER_TABLE, ConfigError, read_document,
 )
 from ansible_collections.container_storage.devicemapper.plugins.module_utils._daemon_json import (
     DaemonJsonError, read_daemon_json,
+)
+from ansible_collections.container_storage.devicemapper.plugins.module_utils._dm import (
+    Dmsetup, dm_name, parse_pool_statuses, pool_status, strip_mapper_dir,
 )
 from ansible_collections.container_storage.devicemapper.plugins.module_utils._docker_storage import (
     storage_from_config,
@@ -155,7 +155,7 @@ def containerd_pool_name(text, path=CONTAINERD_CONFIG):
     for table in (DEVMAPPER_TABLE, _DEVMAPPER_V1_TABLE):
         settings = document.lookup(table)
         if isinstance(settings, dict) and isinstance(settings.get("pool_name"), str) and settings["pool_name"]:
-            return strip_dm_prefix(settings["pool_name"])
+            return strip_mapper_dir(settings["pool_name"])
     return None
 
 
@@ -205,12 +205,10 @@ def read_engine_pools(daemon_json=DOCKER_DAEMON_JSON, containerd_config=CONTAINE
 
 def _as_dm_name(pool):
     """A pool as an engine names it (dm name, /dev/mapper/NAME or /dev/VG/LV) as a dm name."""
-    if pool.startswith("/dev/mapper/"):
-        return pool[len("/dev/mapper/"):]
     parts = pool.split("/")
-    if len(parts) == 4 and pool.startswith("/dev/"):
+    if len(parts) == 4 and pool.startswith("/dev/") and parts[2] != "mapper":
         return dm_name(parts[2], parts[3])
-    return pool
+    return strip_mapper_dir(pool)
 
 
 def engines_of(vg, name, engine_pools):

@@ -21,7 +21,7 @@ import json
 import os
 
 from ansible_collections.container_storage.devicemapper.plugins.module_utils._dm import (
-    Dmsetup, dm_name, parse_pool_statuses, pool_status,
+    Dmsetup, dm_name, dm_path, parse_pool_statuses, pool_status,
 )
 from ansible_collections.container_storage.devicemapper.plugins.module_utils._lvm import (
     Lvm, LvmReportError, LvmState,
@@ -214,7 +214,7 @@ def pool_facts(state, statuses, vg, name):
         "name": name,
         "lv_path": "/dev/%s/%s" % (vg, name),
         "dm_name": mapper,
-        "dm_path": "/dev/mapper/" + mapper,
+        "dm_path": dm_path(vg, name),
         "size": lv.size,
         "metadata_size": lv.metadata_size,
         "chunk_size": lv.chunk_size,
@@ -629,7 +629,7 @@ def predicted_facts(spec, geometry, before, after, devices):
     mapper = dm_name(spec.vg, spec.name)
     facts.update({
         "vg": spec.vg, "name": spec.name, "lv_path": "/dev/%s/%s" % (spec.vg, spec.name),
-        "dm_name": mapper, "dm_path": "/dev/mapper/" + mapper,
+        "dm_name": mapper, "dm_path": dm_path(spec.vg, spec.name),
         "size": after["data"] * ext, "metadata_size": after["meta"] * ext,
         "chunk_size": after["chunk"], "zero": after["zero"], "discards": after["discards"],
         "error_when_full": after["when_full"], "monitored": after["monitored"],
