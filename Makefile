@@ -54,6 +54,8 @@ lint: setup
 	$(BIN)/ruff check plugins tests tools
 	$(BIN)/ansible-lint --profile production --offline
 	$(BIN)/antsibull-changelog lint
+	@# the roles' scripts run as /bin/sh on the hosts; a role without files/*.sh is no error
+	set -- roles/*/files/*.sh; if [ -e "$$1" ]; then $(BIN)/shellcheck --shell=sh --severity=style "$$@"; fi
 
 # ansible-test wants a real ansible_collections/<ns>/<name> tree.
 # Outside the work tree: inside it, ansible-test would list files with the
