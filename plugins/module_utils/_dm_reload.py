@@ -11,7 +11,8 @@ Shape: ``read_device`` and ``read_block_device`` read the system,
 ``desired_from_table`` / ``grown_table`` / ``check_shrink`` / ``plan_reload``
 decide (pure functions), ``TableReloader.apply`` runs the plan and, once
 anything was loaded or suspended, puts the device back into service whatever
-goes wrong.
+goes wrong. ``DmReloadModule`` is the module's backend: it checks the options,
+takes the host lock and reports what the reloader did.
 """
 
 from __future__ import absolute_import, division, print_function
@@ -32,10 +33,19 @@ from ansible_collections.container_storage.devicemapper.plugins.module_utils._dm
     parse_table,
     render_table,
     split_dm_name,
+    strip_mapper_dir,
 )
+from ansible_collections.container_storage.devicemapper.plugins.module_utils._lock import locked
 from ansible_collections.container_storage.devicemapper.plugins.module_utils._runner import (
     CommandError,
+    CommandRunner,
     CommandTimeout,
+)
+from ansible_collections.container_storage.devicemapper.plugins.module_utils._validate import (
+    InputError,
+    dm_device_name,
+    positive_int,
+    refuse_empty,
 )
 
 GROWABLE_TARGETS = ("thin-pool", "linear")
@@ -746,3 +756,77 @@ def _describe_failure(exc, name):
                    "is one reason)"
         return "`%s` failed: %s%s" % (" ".join(exc.argv[:2]), detail, hint)
     return "%s while changing %r: %s" % (type(exc).__name__, name, exc)
+
+
+# ---------------------------------------------------------------- the module
+
+def device_name(value):
+    """The dm name from ``name``: the validated name, with a leading /dev/mapper/ removed."""
+    return dm_device_name("name", strip_mapper_dir(value))
+
+
+class DmReloadModule(object):
+    """dm_reload's backend: checks the options, then plans and applies under the host lock."""
+
+    def __init__(self, module):
+        self.module = module
+
+    def run(self):
+        module = self.module
+        params = module.params
+        try:
+            refuse_empty(params, ["name", "table"])
+            name = device_name(params["name"])
+            positive_int("suspend_timeout", params["suspend_timeout"], low=1)
+        except InputError as exc:
+            module.fail_json(msg=str(exc), changed=False)
+        if not params["grow"] and params["table"] is None:
+            module.fail_json(msg="give the complete desired `table` for %r, or `grow: true`" % name,
+                             changed=False)
+
+        lock = locked(module, "dm_reload")
+        try:
+            self.reload_device(name)
+        finally:
+            lock.release()
+
+    def reload_device(self, name):
+        """Plan and apply under the host lock; ends the module with exit_json or fail_json."""
+        module = self.module
+        params = module.params
+        runner = CommandRunner(module)
+        reloader = TableReloader(runner, name, table=params["table"], grow=params["grow"],
+                                 refresh_loop=params["refresh_loop"], noflush=params["noflush"],
+                                 allow_shrink=params["allow_shrink"],
+                                 allow_lvm_owned=params["allow_lvm_owned"],
+                                 allow_target_change=params["allow_target_change"],
+                                 suspend_timeout=params["suspend_timeout"])
+        result = dict(changed=False, name=name, loop_devices_refreshed=[])
+        plan = None
+        try:
+            plan = reloader.plan()
+            result.update(table_before=render_table(plan.state.table),
+                          table_after=render_table(plan.desired),
+                          length_sectors=table_length(plan.desired),
+                          loop_devices_refreshed=[device.path for device in plan.refresh])
+            result["msg"] = reloader.apply(plan)
+        except (ReloadError, CommandError) as exc:
+            if plan is not None and not module.check_mode:
+                # The apply failed: only what was done and read back is known.
+                result.pop("table_after", None)
+                result.pop("length_sectors", None)
+                result["loop_devices_refreshed"] = list(reloader.refreshed)
+                result["changed"] = reloader.changed_after_failure(plan)
+            result.update(getattr(exc, "details", {}))
+            module.fail_json(msg=getattr(exc, "msg", str(exc)), warnings=reloader.warnings,
+                             commands=runner.commands + runner.planned, **result)
+
+        result["changed"] = plan.changed
+        if module._diff:
+            result["diff"] = dict(before=result["table_before"] + "\n",
+                                  after=result["table_after"] + "\n",
+                                  before_header="%s (live table)" % name,
+                                  after_header="%s (%s table)" % (
+                                      name, "planned" if module.check_mode else "new"))
+        module.exit_json(warnings=reloader.warnings, commands=runner.commands + runner.planned,
+                         **result)

@@ -3,7 +3,7 @@
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 # SPDX-License-Identifier: GPL-3.0-or-later
 
-"""What storage a host's Docker runs on now, read without changing anything.
+"""What storage a host's Docker runs on now, read without changing anything: docker_storage_info's backend.
 
 Private to the collection: not a public API, may change without notice.
 """
@@ -27,7 +27,7 @@ from ansible_collections.container_storage.devicemapper.plugins.module_utils._do
 from ansible_collections.container_storage.devicemapper.plugins.module_utils._dockerd_flags import read_storage_flags
 from ansible_collections.container_storage.devicemapper.plugins.module_utils._runner import CommandRunner
 from ansible_collections.container_storage.devicemapper.plugins.module_utils._validate import (
-    refuse_empty, systemd_unit_name,
+    InputError, refuse_empty, systemd_unit_name,
 )
 
 DEFAULT_DATA_ROOT = "/var/lib/docker"
@@ -118,6 +118,21 @@ class DockerStorageInfo(object):
     def __init__(self, module):
         self.module = module
         self.runner = CommandRunner(module)
+
+    def run(self):
+        """The module's run: options checked before any command, then one read; never changes anything."""
+        params = self.module.params
+        try:
+            check_info_params(params)
+        except InputError as exc:
+            self.module.fail_json(msg=str(exc), changed=False)
+        try:
+            result = self.read(params["path"], params["service"], params["read_containerd"],
+                               params["read_storage_flags"])
+        except DaemonJsonError as exc:
+            self.module.fail_json(msg=str(exc), changed=False, path=exc.path, daemon_json_error=str(exc))
+        result["check_mode"] = self.module.check_mode
+        self.module.exit_json(changed=False, **result)
 
     def unit_state(self, unit):
         if not self.runner.has_bin("systemctl"):

@@ -31,7 +31,7 @@ from ansible_collections.container_storage.devicemapper.plugins.module_utils._lv
     desired_settings, read_profile_dir,
 )
 from ansible_collections.container_storage.devicemapper.plugins.module_utils._lock import (
-    LOCK_ARGUMENT_SPEC, locked,
+    locked,
 )
 from ansible_collections.container_storage.devicemapper.plugins.module_utils._runner import (
     CommandError, CommandRunner, failure_report, run_steps,
@@ -53,41 +53,10 @@ CHUNK_MIN = 64 * 1024
 CHUNK_MAX = 1024 * MIB
 PMSPARE = "lvol0_pmspare"
 
-POOL_ARGUMENT_SPEC = dict(
-    vg=dict(type="str", required=True),
-    name=dict(type="str", default="thinpool"),
-    devices=dict(type="list", elements="path", default=[]),
-    size=dict(type="str", default="95%VG"),
-    metadata_size=dict(type="str", default="1%VG"),
-    chunk_size=dict(type="str", default="512K"),
-    zero=dict(type="bool", default=False),
-    discards=dict(type="str", choices=["ignore", "nopassdown", "passdown"]),
-    error_when_full=dict(type="bool"),
-    monitor=dict(type="bool", default=True),
-    activate=dict(type="bool", default=True),
-    force=dict(type="bool", default=False),
-    convert_existing=dict(type="bool", default=False),
-    replace_existing=dict(type="bool", default=False),
-    profile=dict(type="str"),
-    autoextend_threshold=dict(type="int"),
-    autoextend_percent=dict(type="int"),
-    profile_dir=dict(type="path"),
-    state=dict(type="str", default="present", choices=["present", "absent"]),
-    remove_vg=dict(type="bool", default=False),
-    **LOCK_ARGUMENT_SPEC
-)
-
 # Options whose empty value must never fall back to a default: a template that
 # renders "" must not mean "the default pool" (state=absent would remove it).
 POOL_STRING_OPTIONS = ("vg", "name", "devices", "size", "metadata_size", "chunk_size", "discards",
                        "profile", "profile_dir")
-
-INFO_ARGUMENT_SPEC = dict(
-    vg=dict(type="str"),
-    name=dict(type="str"),
-    data_threshold=dict(type="float", default=80.0),
-    metadata_threshold=dict(type="float", default=80.0),
-)
 
 # What --diff compares: fields that change only when the module changes something.
 DIFF_FIELDS = ("vg", "name", "size", "metadata_size", "chunk_size", "zero", "discards",

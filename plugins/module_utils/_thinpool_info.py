@@ -24,24 +24,17 @@ from ansible_collections.container_storage.devicemapper.plugins.module_utils._lv
     LV_FIELDS, PV_FIELDS, VG_FIELDS, LvmReportError, LvmState, read_report,
 )
 from ansible_collections.container_storage.devicemapper.plugins.module_utils._pool_health import (
-    CONTAINERD_CONFIG, DOCKER_DAEMON_JSON, HealthReadError, Snapshot, effective_profile, pool_health,
+    HealthReadError, Snapshot, effective_profile, pool_health,
     read_autoextend, read_engine_pools,
 )
 from ansible_collections.container_storage.devicemapper.plugins.module_utils._runner import (
     CommandError, CommandRunner,
 )
 from ansible_collections.container_storage.devicemapper.plugins.module_utils._thinpool import (
-    INFO_ARGUMENT_SPEC, PlanError, pool_facts, pool_flags, read_pool_statuses, validate_name,
+    PlanError, pool_facts, pool_flags, read_pool_statuses, validate_name,
 )
 from ansible_collections.container_storage.devicemapper.plugins.module_utils._validate import (
     InputError, percent, refuse_empty,
-)
-
-ARGUMENT_SPEC = dict(
-    INFO_ARGUMENT_SPEC,
-    require_autoextend=dict(type="bool", default=False),
-    docker_config=dict(type="path", default=DOCKER_DAEMON_JSON),
-    containerd_config=dict(type="path", default=CONTAINERD_CONFIG),
 )
 
 # vg_profile: LVM applies the VG's profile to a pool that has none of its own.

@@ -208,38 +208,11 @@ msg:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.container_storage.devicemapper.plugins.module_utils._dm import (
-    render_table,
-)
 from ansible_collections.container_storage.devicemapper.plugins.module_utils._dm_reload import (
     SUSPEND_TIMEOUT,
-    ReloadError,
-    TableReloader,
-    table_length,
+    DmReloadModule,
 )
-from ansible_collections.container_storage.devicemapper.plugins.module_utils._lock import (
-    LOCK_ARGUMENT_SPEC,
-    locked,
-)
-from ansible_collections.container_storage.devicemapper.plugins.module_utils._runner import (
-    CommandError,
-    CommandRunner,
-)
-from ansible_collections.container_storage.devicemapper.plugins.module_utils._validate import (
-    InputError,
-    dm_device_name,
-    positive_int,
-    refuse_empty,
-)
-
-MAPPER_PREFIX = "/dev/mapper/"
-
-
-def device_name(value):
-    """The dm name from ``name``: the validated name, with a leading /dev/mapper/ removed."""
-    if value.startswith(MAPPER_PREFIX):
-        value = value[len(MAPPER_PREFIX):]
-    return dm_device_name("name", value)
+from ansible_collections.container_storage.devicemapper.plugins.module_utils._lock import LOCK_ARGUMENT_SPEC
 
 
 def main():
@@ -260,63 +233,7 @@ def main():
         mutually_exclusive=[("table", "grow")],
         supports_check_mode=True,
     )
-    params = module.params
-    try:
-        refuse_empty(params, ["name", "table"])
-        name = device_name(params["name"])
-        positive_int("suspend_timeout", params["suspend_timeout"], low=1)
-    except InputError as exc:
-        module.fail_json(msg=str(exc), changed=False)
-    if not params["grow"] and params["table"] is None:
-        module.fail_json(msg="give the complete desired `table` for %r, or `grow: true`" % name,
-                         changed=False)
-
-    lock = locked(module, "dm_reload")
-    try:
-        reload_device(module, name)
-    finally:
-        lock.release()
-
-
-def reload_device(module, name):
-    """Plan and apply under the host lock; ends the module with exit_json or fail_json."""
-    params = module.params
-    runner = CommandRunner(module)
-    reloader = TableReloader(runner, name, table=params["table"], grow=params["grow"],
-                             refresh_loop=params["refresh_loop"], noflush=params["noflush"],
-                             allow_shrink=params["allow_shrink"],
-                             allow_lvm_owned=params["allow_lvm_owned"],
-                             allow_target_change=params["allow_target_change"],
-                             suspend_timeout=params["suspend_timeout"])
-    result = dict(changed=False, name=name, loop_devices_refreshed=[])
-    plan = None
-    try:
-        plan = reloader.plan()
-        result.update(table_before=render_table(plan.state.table),
-                      table_after=render_table(plan.desired),
-                      length_sectors=table_length(plan.desired),
-                      loop_devices_refreshed=[device.path for device in plan.refresh])
-        result["msg"] = reloader.apply(plan)
-    except (ReloadError, CommandError) as exc:
-        if plan is not None and not module.check_mode:
-            # The apply failed: only what was done and read back is known.
-            result.pop("table_after", None)
-            result.pop("length_sectors", None)
-            result["loop_devices_refreshed"] = list(reloader.refreshed)
-            result["changed"] = reloader.changed_after_failure(plan)
-        result.update(getattr(exc, "details", {}))
-        module.fail_json(msg=getattr(exc, "msg", str(exc)), warnings=reloader.warnings,
-                         commands=runner.commands + runner.planned, **result)
-
-    result["changed"] = plan.changed
-    if module._diff:
-        result["diff"] = dict(before=result["table_before"] + "\n",
-                              after=result["table_after"] + "\n",
-                              before_header="%s (live table)" % name,
-                              after_header="%s (%s table)" % (
-                                  name, "planned" if module.check_mode else "new"))
-    module.exit_json(warnings=reloader.warnings, commands=runner.commands + runner.planned,
-                     **result)
+    DmReloadModule(module).run()
 
 
 if __name__ == "__main__":

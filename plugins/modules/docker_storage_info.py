@@ -311,15 +311,8 @@ check_mode:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.container_storage.devicemapper.plugins.module_utils._daemon_json import (
-    DEFAULT_PATH,
-    DaemonJsonError,
-)
-from ansible_collections.container_storage.devicemapper.plugins.module_utils._docker_storage import (
-    DockerStorageInfo,
-    check_info_params,
-)
-from ansible_collections.container_storage.devicemapper.plugins.module_utils._validate import InputError
+from ansible_collections.container_storage.devicemapper.plugins.module_utils._daemon_json import DEFAULT_PATH
+from ansible_collections.container_storage.devicemapper.plugins.module_utils._docker_storage import DockerStorageInfo
 
 
 def main():
@@ -332,18 +325,7 @@ def main():
         ),
         supports_check_mode=True,
     )
-    try:
-        check_info_params(module.params)
-    except InputError as exc:
-        module.fail_json(msg=str(exc), changed=False)
-    try:
-        result = DockerStorageInfo(module).read(module.params["path"], module.params["service"],
-                                                module.params["read_containerd"],
-                                                module.params["read_storage_flags"])
-    except DaemonJsonError as exc:
-        module.fail_json(msg=str(exc), changed=False, path=exc.path, daemon_json_error=str(exc))
-    result["check_mode"] = module.check_mode
-    module.exit_json(changed=False, **result)
+    DockerStorageInfo(module).run()
 
 
 if __name__ == "__main__":

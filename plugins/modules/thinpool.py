@@ -322,13 +322,35 @@ diff:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.container_storage.devicemapper.plugins.module_utils._thinpool import (
-    POOL_ARGUMENT_SPEC, ThinPoolModule,
-)
+from ansible_collections.container_storage.devicemapper.plugins.module_utils._lock import LOCK_ARGUMENT_SPEC
+from ansible_collections.container_storage.devicemapper.plugins.module_utils._thinpool import ThinPoolModule
 
 
 def main():
-    module = AnsibleModule(argument_spec=POOL_ARGUMENT_SPEC, supports_check_mode=True)
+    argument_spec = dict(
+        vg=dict(type="str", required=True),
+        name=dict(type="str", default="thinpool"),
+        devices=dict(type="list", elements="path", default=[]),
+        size=dict(type="str", default="95%VG"),
+        metadata_size=dict(type="str", default="1%VG"),
+        chunk_size=dict(type="str", default="512K"),
+        zero=dict(type="bool", default=False),
+        discards=dict(type="str", choices=["ignore", "nopassdown", "passdown"]),
+        error_when_full=dict(type="bool"),
+        monitor=dict(type="bool", default=True),
+        activate=dict(type="bool", default=True),
+        force=dict(type="bool", default=False),
+        convert_existing=dict(type="bool", default=False),
+        replace_existing=dict(type="bool", default=False),
+        profile=dict(type="str"),
+        autoextend_threshold=dict(type="int"),
+        autoextend_percent=dict(type="int"),
+        profile_dir=dict(type="path"),
+        state=dict(type="str", default="present", choices=["present", "absent"]),
+        remove_vg=dict(type="bool", default=False),
+    )
+    argument_spec.update(LOCK_ARGUMENT_SPEC)
+    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     ThinPoolModule(module).run()
 
 

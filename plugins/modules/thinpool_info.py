@@ -241,13 +241,23 @@ commands:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.container_storage.devicemapper.plugins.module_utils._thinpool_info import (
-    ARGUMENT_SPEC, ThinPoolAudit,
+from ansible_collections.container_storage.devicemapper.plugins.module_utils._pool_health import (
+    CONTAINERD_CONFIG, DOCKER_DAEMON_JSON,
 )
+from ansible_collections.container_storage.devicemapper.plugins.module_utils._thinpool_info import ThinPoolAudit
 
 
 def main():
-    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
+    argument_spec = dict(
+        vg=dict(type="str"),
+        name=dict(type="str"),
+        data_threshold=dict(type="float", default=80.0),
+        metadata_threshold=dict(type="float", default=80.0),
+        require_autoextend=dict(type="bool", default=False),
+        docker_config=dict(type="path", default=DOCKER_DAEMON_JSON),
+        containerd_config=dict(type="path", default=CONTAINERD_CONFIG),
+    )
+    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     ThinPoolAudit(module).run()
 
 
