@@ -491,6 +491,7 @@ class DevmapperConfigManager(object):
     # -------------------------------------------------------- the run
 
     def run(self):
+        """The module's result, for exit_json; a refusal or failure ends the run with fail_json."""
         module = self.module
         try:
             settings = self.settings()
@@ -505,7 +506,7 @@ class DevmapperConfigManager(object):
             self.apply(plan)
         finally:
             lock.release()
-        module.exit_json(**self.result)
+        return self.result
 
     def plan(self, settings):
         text = self.read_file()

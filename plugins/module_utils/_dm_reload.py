@@ -772,6 +772,7 @@ class DmReloadModule(object):
         self.module = module
 
     def run(self):
+        """The module's result, for exit_json; a refusal or failure ends the run with fail_json."""
         module = self.module
         params = module.params
         try:
@@ -786,12 +787,12 @@ class DmReloadModule(object):
 
         lock = locked(module, "dm_reload")
         try:
-            self.reload_device(name)
+            return self.reload_device(name)
         finally:
             lock.release()
 
     def reload_device(self, name):
-        """Plan and apply under the host lock; ends the module with exit_json or fail_json."""
+        """Plan and apply under the host lock: the module's result, or fail_json."""
         module = self.module
         params = module.params
         runner = CommandRunner(module)
@@ -828,5 +829,5 @@ class DmReloadModule(object):
                                   before_header="%s (live table)" % name,
                                   after_header="%s (%s table)" % (
                                       name, "planned" if module.check_mode else "new"))
-        module.exit_json(warnings=reloader.warnings, commands=runner.commands + runner.planned,
-                         **result)
+        result.update(warnings=reloader.warnings, commands=runner.commands + runner.planned)
+        return result

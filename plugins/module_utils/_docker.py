@@ -151,6 +151,7 @@ class DaemonConfigManager(object):
                               conflicts=self.conflicts, **extra)
 
     def run(self):
+        """The module's result, for exit_json; a refusal or failure ends the run with fail_json."""
         params = self.params
         present = params["state"] == "present"
         if not present and (params["storage_driver"] is not None or params["storage_opts"] is not None
@@ -170,7 +171,7 @@ class DaemonConfigManager(object):
 
         lock = locked(self.module, "docker_daemon_config on %s" % self.path)
         try:
-            self.plan_and_write(storage_driver, storage_opts)
+            return self.plan_and_write(storage_driver, storage_opts)
         finally:
             lock.release()
 
@@ -211,7 +212,7 @@ class DaemonConfigManager(object):
         if self.module._diff:
             result["diff"] = dict(before=text, after=new_text,
                                   before_header=self.path, after_header=self.path)
-        self.module.exit_json(**result)
+        return result
 
     def read_dockerd_version(self):
         """(dockerd's (major, minor) or None, warnings): as given, or from `dockerd --version`."""

@@ -120,7 +120,8 @@ class DockerStorageInfo(object):
         self.runner = CommandRunner(module)
 
     def run(self):
-        """The module's run: options checked before any command, then one read; never changes anything."""
+        """The module's result, for exit_json: options checked before any command, then one read;
+        never changes anything. A refusal or an unusable daemon.json ends the run with fail_json."""
         params = self.module.params
         try:
             check_info_params(params)
@@ -132,7 +133,8 @@ class DockerStorageInfo(object):
         except DaemonJsonError as exc:
             self.module.fail_json(msg=str(exc), changed=False, path=exc.path, daemon_json_error=str(exc))
         result["check_mode"] = self.module.check_mode
-        self.module.exit_json(changed=False, **result)
+        result["changed"] = False
+        return result
 
     def unit_state(self, unit):
         if not self.runner.has_bin("systemctl"):

@@ -526,6 +526,7 @@ class LvmProfile(object):
         self.warnings = []
 
     def run(self):
+        """The module's result, for exit_json; a refusal or failure ends the run with fail_json."""
         try:
             request = self.check_request()
         except (ProfileError, _validate.InputError) as exc:
@@ -546,7 +547,7 @@ class LvmProfile(object):
             lock.release()
         for warning in self.warnings:
             self.module.warn(warning)
-        self.module.exit_json(**result)
+        return result
 
     def commands(self):
         return self.runner.commands + self.runner.planned

@@ -672,6 +672,7 @@ class ThinPoolModule(object):
                               commands=self.runner.commands + self.runner.planned, **extra)
 
     def run(self):
+        """The module's result, for exit_json; a refusal or failure ends the run with fail_json."""
         try:
             spec = PoolSpec(self.module.params)
         except PlanError as exc:
@@ -689,7 +690,7 @@ class ThinPoolModule(object):
         for warning in self.warnings:
             self.module.warn(warning)
         result["commands"] = self.runner.commands + self.runner.planned
-        self.module.exit_json(**result)
+        return result
 
     def _read(self):
         state = LvmState.read(self.runner)

@@ -100,6 +100,7 @@ class ThinPoolAudit(object):
                 and (not params.get("name") or lv.name == params["name"])]
 
     def run(self):
+        """The module's result, for exit_json; a refusal or failure ends the run with fail_json."""
         try:
             params = self.validate()
         except (PlanError, InputError) as exc:
@@ -127,5 +128,5 @@ class ThinPoolAudit(object):
             if facts["flags"]:
                 flagged.append("%s/%s: %s" % (lv.vg, lv.name, ", ".join(facts["flags"])))
             pools.append(facts)
-        self.module.exit_json(changed=False, pools=pools, flagged=flagged, engine_pools=engine_pools,
-                              commands=self.runner.commands)
+        return dict(changed=False, pools=pools, flagged=flagged, engine_pools=engine_pools,
+                    commands=self.runner.commands)

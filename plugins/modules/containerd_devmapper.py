@@ -242,7 +242,7 @@ def main():
         required_if=[("state", "present", ("pool_name", "base_image_size"))],
         supports_check_mode=True,
     )
-    DevmapperConfigManager(module).run()
+    module.exit_json(**DevmapperConfigManager(module).run())
 
 
 if __name__ == "__main__":

@@ -233,7 +233,7 @@ def main():
         mutually_exclusive=[("table", "grow")],
         supports_check_mode=True,
     )
-    DmReloadModule(module).run()
+    module.exit_json(**DmReloadModule(module).run())
 
 
 if __name__ == "__main__":

@@ -272,7 +272,7 @@ def main():
         dockerd_version=dict(type="str"),
     )
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
-    DaemonConfigManager(module).run()
+    module.exit_json(**DaemonConfigManager(module).run())
 
 
 if __name__ == "__main__":

@@ -325,7 +325,7 @@ def main():
         ),
         supports_check_mode=True,
     )
-    DockerStorageInfo(module).run()
+    module.exit_json(**DockerStorageInfo(module).run())
 
 
 if __name__ == "__main__":

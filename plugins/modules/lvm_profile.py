@@ -220,7 +220,7 @@ def main():
     )
     argument_spec.update(LOCK_ARGUMENT_SPEC)
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
-    LvmProfile(module).run()
+    module.exit_json(**LvmProfile(module).run())
 
 
 if __name__ == "__main__":

@@ -351,7 +351,7 @@ def main():
     )
     argument_spec.update(LOCK_ARGUMENT_SPEC)
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
-    ThinPoolModule(module).run()
+    module.exit_json(**ThinPoolModule(module).run())
 
 
 if __name__ == "__main__":

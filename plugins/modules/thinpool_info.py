@@ -258,7 +258,7 @@ def main():
         containerd_config=dict(type="path", default=CONTAINERD_CONFIG),
     )
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
-    ThinPoolAudit(module).run()
+    module.exit_json(**ThinPoolAudit(module).run())
 
 
 if __name__ == "__main__":
