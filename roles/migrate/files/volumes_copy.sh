@@ -1,0 +1,29 @@
+#!/bin/sh
+# Carry the named volumes (they live under the data root, not in the pool) before Docker first
+# starts on the new data root. Copied to a partial directory, then renamed, so a killed copy is
+# started again. A volumes directory already in the new data root counts as carried only when its
+# content equals the old one's (diff -r); another one (a Docker started there by hand makes one)
+# is refused, never taken for a finished copy. Migrating again after a rollback, what the earlier
+# attempt left on the LV is first moved into a directory of its own (kept), so Docker starts on an
+# empty data root and gets the volumes as they are now. Prints what it did.
+# Arguments: old data root, data root, that directory or "".
+set -eu
+if [ -n "$3" ] && [ ! -e "$3" ]; then
+  if [ ! -d "$3.partial" ]; then mkdir -m 0700 -- "$3.partial"; fi
+  find "$2" -mindepth 1 -maxdepth 1 ! -name lost+found ! -path "$3.partial" -exec mv --target-directory="$3.partial" -- {} +
+  mv --no-target-directory -- "$3.partial" "$3"
+  echo "moved the earlier attempt's data to $3"
+fi
+if [ ! -d "$1/volumes" ]; then exit 0; fi
+if [ -e "$2/volumes" ]; then
+  rc=0
+  differences=$(diff -r -q --no-dereference -- "$1/volumes" "$2/volumes" 2>&1) || rc=$?
+  if [ "$rc" = 0 ]; then exit 0; fi
+  echo "$2/volumes is not a copy of $1/volumes (diff exit $rc); nothing was copied over it:" >&2
+  printf '%s\n' "$differences" | head -n 20 >&2
+  exit 3
+fi
+rm -rf --one-file-system -- "$2/volumes.migrate-partial"
+cp -a -- "$1/volumes" "$2/volumes.migrate-partial"
+mv --no-target-directory -- "$2/volumes.migrate-partial" "$2/volumes"
+echo copied
