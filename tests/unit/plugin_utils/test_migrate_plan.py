@@ -11,6 +11,7 @@
 Each case fails when the decision it names is wrong.
 """
 
+import hashlib
 import json
 import subprocess
 import os
@@ -203,6 +204,16 @@ def test_a_host_already_on_the_target_has_nothing_to_do(tmp_path, monkeypatch):
     nothing = plan(tmp_path, monkeypatch, case=DOCKER_26)
     assert (nothing["action"], nothing["measure"], nothing["refusals"]) == ("none", False, [])
     assert nothing["text"] == "lab1: nothing to do (migration none, Docker's storage driver overlay2)."
+    store = plan(tmp_path, monkeypatch, case="docker_26_image_store_on_the_devmapper_snapshotter",
+                 migrate_target="containerd-snapshotter", devicemapper_devices=["/dev/vdb"])
+    assert (store["action"], store["refusals"]) == ("none", [])
+
+
+def test_a_finished_migration_is_not_started_again_when_docker_is_back_on_the_pool(tmp_path, monkeypatch):
+    data_root = probe(POOL_STOPPED, tmp_path, monkeypatch)["data_root"]
+    finished = plan(tmp_path, monkeypatch, state=done_record(tmp_path, "overlay2-lv", data_root))
+    assert (finished["action"], finished["refusals"]) == ("none", [])
+    assert finished["text"] == "lab1: nothing to do (migration done, Docker's storage driver devicemapper)."
 
 
 def test_an_unfinished_migration_resumes_with_its_record_and_only_with_its_own_target(tmp_path, monkeypatch):
@@ -214,6 +225,41 @@ def test_an_unfinished_migration_resumes_with_its_record_and_only_with_its_own_t
     assert resumed["text"].startswith("lab1: resume the migration started 2025-12-05T16:00:00Z: save 0 images")
     other = plan(tmp_path, monkeypatch, case=LOOP_RUNNING, lvm="s0", state=record, migrate_target="overlay2-lv")
     assert other["msg"].startswith("migrate role: on lab1 the migration to overlay2-root is switching (%s)." % STATE_FILE)
+
+
+# The ID of an image measured in the Debian 13 lab (tests/unit/roles/test_migrate_scripts.py).
+IMAGE_HEX = "8d29a888264274317064d268e021f103bbcbd4da591975d890d114fe5e6d92d1"
+ONE_IMAGE_DOCKER = """case "$1 $2" in
+  "image ls") echo sha256:%s ;;
+  "image inspect") echo "sha256:%s|1000|lab/a:1 lab/a:latest " ;;
+  "ps -aq"|"volume ls") ;;
+  "save -o") echo archive > "$3" ;;
+  *) exit 2 ;;
+esac""" % (IMAGE_HEX, IMAGE_HEX)
+
+
+def test_the_saved_archives_join_the_plan_with_the_arguments_of_the_load(tmp_path, monkeypatch):
+    info = probe(POOL_STOPPED, tmp_path, monkeypatch)
+    given = variables(tmp_path)
+    reads = {"probe": info, "host": host_read(tmp_path, info["data_root"]),
+             "measured": run_migrate_script("measure.sh", [info["data_root"]], tmp_path, {"docker": ONE_IMAGE_DOCKER})}
+    planned = plan_migration(reads, given, EPOCH)
+    assert planned["refusals"] == [] and planned["bytes_needed"] == 1000
+    assert planned["save_args"] == [given["migrate_export_path"], "-", "sha256:%s lab/a:1 lab/a:latest" % IMAGE_HEX]
+    saved = subprocess.run(["/bin/sh", os.path.join(MIGRATE_FILES, "images_save.sh")] + planned["save_args"],
+                           capture_output=True, text=True, timeout=60, check=False,
+                           env=dict(os.environ, PATH="%s:%s" % (tmp_path / "bin", os.environ["PATH"])))
+    assert saved.returncode == 0, saved.stderr
+    reads["saved"] = saved.stdout.splitlines()
+    after = plan_migration(reads, given, planned["epoch"])
+    image = after["record_new"]["images"][0]
+    assert image["sha256"] == hashlib.sha256(b"archive\n").hexdigest()
+    assert (image["file"], image["archive_bytes"], image["store_id"]) == (IMAGE_HEX + ".tar", 8, "sha256:" + IMAGE_HEX)
+    assert after["load_args"] == [given["migrate_export_path"], "%s|%s|%s" % (IMAGE_HEX, image["sha256"], IMAGE_HEX)]
+    assert after["store_ids"] == ["sha256:" + IMAGE_HEX]
+    # Everything else of the plan is as it was.
+    assert dict(after["record_new"], images=None) == dict(planned["record_new"], images=None)
+    assert report(after, after["record_new"], False, EPOCH)["bytes_exported"] == 8
 
 
 # ---------------------------------------------------------------- rollback and confirmation
@@ -397,7 +443,8 @@ def test_the_check_mode_report_says_what_would_be_done(tmp_path, monkeypatch):
 def test_a_rollback_reports_the_lv_left_unmounted(tmp_path, monkeypatch):
     data_root = probe(POOL_STOPPED, tmp_path, monkeypatch)["data_root"]
     record = dict(done_record(tmp_path, "overlay2-lv", data_root), started_epoch=100, finished_epoch=160,
-                  containers=[{"name": "web", "image_present": False}, {"name": "db", "image_present": True}],
+                  containers=[{"name": "web", "image_present": False}, {"name": "db", "image_present": True},
+                              {"name": "recorded-before-the-check"}],
                   left_behind_images=[{"id": "sha256:1"}])
     planned = plan(tmp_path, monkeypatch, state=record, backups=[record["backup"]], migrate_rollback=True)
     rolled = report(planned, planned["record_new"], False, EPOCH)

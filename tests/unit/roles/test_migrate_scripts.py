@@ -82,6 +82,25 @@ def test_the_containerd_id_is_the_archives_manifest_digest(docker):
         assert len(json.load(archive.extractfile("index.json"))["manifests"]) == 2
 
 
+def test_the_plan_takes_each_images_archive_and_finds_a_missing_tag_after_the_load(docker, monkeypatch):
+    images = [{"id": "sha256:" + CONFIG_HEX, "bytes": 1, "tags": ["lab/a:1", "lab/a:latest"]}]
+    out = save(docker / "export", "oci", "sha256:%s lab/a:1 lab/a:latest" % CONFIG_HEX)
+    assert out.returncode == 0, out.stderr
+    manifest = _migrate_plan.with_archives(images, out.stdout.splitlines())
+    assert manifest[0]["store_id"] == "sha256:" + MANIFEST_HEX and manifest[0]["file"] == CONFIG_HEX + ".tar"
+    assert manifest[0]["archive_bytes"] == os.path.getsize(docker / "export" / (CONFIG_HEX + ".tar"))
+    bin_dir = docker / "bin"
+    (bin_dir / "docker").write_text('#!/bin/sh\necho "sha256:%s|lab/a:1 "\n' % MANIFEST_HEX)
+    found = run("images_read.sh", "sha256:" + MANIFEST_HEX)
+    assert found.returncode == 0, found.stderr
+    assert _migrate_plan.missing_images(manifest, found.stdout.splitlines()) == [
+        "sha256:%s lab/a:1,lab/a:latest" % CONFIG_HEX]
+    (bin_dir / "docker").write_text('#!/bin/sh\necho "sha256:%s|lab/a:latest lab/a:1 "\n' % MANIFEST_HEX)
+    found = run("images_read.sh", "sha256:" + MANIFEST_HEX)
+    assert _migrate_plan.missing_images(manifest, found.stdout.splitlines()) == []
+    assert _migrate_plan.missing_images(manifest, []) == ["sha256:%s lab/a:1,lab/a:latest" % CONFIG_HEX]
+
+
 def test_a_manifest_that_names_another_config_is_refused(docker, monkeypatch):
     monkeypatch.setenv("FAKE_CONFIG", OTHER_HEX)
     out = save(docker / "export", "oci", "sha256:" + CONFIG_HEX)
