@@ -1,11 +1,14 @@
 #!/bin/sh
 # Carry the named volumes (they live under the data root, not in the pool) before Docker first
 # starts on the new data root. Copied to a partial directory, then renamed, so a killed copy is
-# started again. A volumes directory already in the new data root counts as carried only when its
-# content equals the old one's (diff -r); another one (a Docker started there by hand makes one)
-# is refused, never taken for a finished copy. Migrating again after a rollback, what the earlier
-# attempt left on the LV is first moved into a directory of its own (kept), so Docker starts on an
-# empty data root and gets the volumes as they are now. Prints what it did.
+# started again. A volumes directory already in the new data root counts as carried only when
+# each volume directory of the old one is in it with the same content (diff -r); its metadata.db
+# is not compared, as every start of a Docker there rewrites it (a killed run resumed after
+# Docker started on the new data root). Any other (a Docker started there by hand makes one
+# without the volumes) is refused, never taken for a finished copy. Migrating again after a
+# rollback, what the earlier attempt left on the LV is first moved into a directory of its own
+# (kept), so Docker starts on an empty data root and gets the volumes as they are now.
+# Prints what it did.
 # Arguments: old data root, data root, that directory or "".
 set -eu
 if [ -n "$3" ] && [ ! -e "$3" ]; then
@@ -16,12 +19,18 @@ if [ -n "$3" ] && [ ! -e "$3" ]; then
 fi
 if [ ! -d "$1/volumes" ]; then exit 0; fi
 if [ -e "$2/volumes" ]; then
-  rc=0
-  differences=$(diff -r -q --no-dereference -- "$1/volumes" "$2/volumes" 2>&1) || rc=$?
-  if [ "$rc" = 0 ]; then exit 0; fi
-  echo "$2/volumes is not a copy of $1/volumes (diff exit $rc); nothing was copied over it:" >&2
-  printf '%s\n' "$differences" | head -n 20 >&2
-  exit 3
+  for volume in "$1"/volumes/*; do
+    # metadata.db, backingFsBlockDev, or no volume at all.
+    if [ ! -d "$volume" ]; then continue; fi
+    rc=0
+    differences=$(diff -r -q --no-dereference -- "$volume" "$2/volumes/${volume##*/}" 2>&1) || rc=$?
+    if [ "$rc" != 0 ]; then
+      echo "$2/volumes is not a copy of $1/volumes: its ${volume##*/} differs (diff exit $rc); nothing was copied over it:" >&2
+      printf '%s\n' "$differences" | head -n 20 >&2
+      exit 3
+    fi
+  done
+  exit 0
 fi
 rm -rf --one-file-system -- "$2/volumes.migrate-partial"
 cp -a -- "$1/volumes" "$2/volumes.migrate-partial"

@@ -228,12 +228,19 @@ def test_a_volumes_directory_that_is_not_a_copy_is_refused_not_taken_as_carried(
     assert (new / "volumes" / "data" / "_data" / "file").read_text() == "kept"
     again = run("volumes_copy.sh", old, new, "")
     assert again.returncode == 0 and again.stdout == ""
-    (new / "volumes" / "metadata.db").write_text("a Docker started here by hand")
-    (new / "volumes" / "data" / "_data" / "file").unlink()
+    # Docker rewrites metadata.db whenever it starts: a run resumed after it started on the new data root.
+    (new / "volumes" / "metadata.db").write_text("rewritten by a start")
+    assert run("volumes_copy.sh", old, new, "").returncode == 0
+    # A Docker started on the new data root by hand: its own volumes/ without the volumes.
+    shutil.rmtree(str(new / "volumes" / "data"))
     refused = run("volumes_copy.sh", old, new, "")
-    assert refused.returncode == 3
-    assert "is not a copy of" in refused.stderr
-    assert (new / "volumes" / "metadata.db").read_text() == "a Docker started here by hand"
+    assert refused.returncode == 3, refused.stderr
+    assert "is not a copy of %s/volumes: its data differs" % old in refused.stderr
+    assert (new / "volumes" / "metadata.db").read_text() == "rewritten by a start"
+    # A volume whose content differs.
+    shutil.copytree(str(old / "volumes" / "data"), str(new / "volumes" / "data"), symlinks=True)
+    (new / "volumes" / "data" / "_data" / "file").write_text("changed")
+    assert run("volumes_copy.sh", old, new, "").returncode == 3
 
 
 def test_the_image_read_leaves_out_an_absent_image_and_fails_on_any_other_error(tmp_path, monkeypatch):
