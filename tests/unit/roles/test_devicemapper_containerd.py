@@ -1,8 +1,8 @@
-"""The devicemapper role's containerd snapshotter path (issue 13 items 5 and 6), rendered with Ansible's templating."""
+"""The devicemapper role's containerd snapshotter path (issue 13 items 5 and 6): its files; its
+decisions are the plan's (tests/unit/plugin_utils/test_devicemapper_plan.py)."""
 
 import os
 
-import pytest
 import yaml
 from ansible.parsing.dataloader import DataLoader
 from ansible.template import Templar
@@ -30,84 +30,10 @@ def task(filename, name):
     return next(item for item in load("tasks", filename) if item["name"] == name)
 
 
-RUNTIME = task("probe.yml", "Keep what the probes found")["ansible.builtin.set_fact"]["__devicemapper_runtime"]
-
-
-@pytest.mark.parametrize("given, state, dockerd, containerd, expected", [
-    ("auto", "present", "20.10", True, "docker-graphdriver"),
-    ("auto", "present", "24.0", True, "docker-graphdriver"),
-    ("auto", "present", "25.0", True, "containerd-snapshotter"),
-    ("auto", "present", "26.1", False, "containerd-snapshotter"),
-    ("auto", "present", None, True, "containerd-snapshotter"),
-    ("auto", "present", None, False, "docker-graphdriver"),
-    ("auto", "absent", "26.1", True, "docker-graphdriver"),
-    ("docker-graphdriver", "present", "26.1", True, "docker-graphdriver"),
-    ("containerd-snapshotter", "present", "20.10", True, "containerd-snapshotter"),
-])
-def test_auto_keeps_the_graph_driver_up_to_docker_24(given, state, dockerd, containerd, expected):
-    probe = {"dockerd_version": dockerd, "containerd": {"installed": containerd}}
-    assert render(RUNTIME, devicemapper_runtime=given, devicemapper_state=state,
-                  __devicemapper_probe_raw=probe) == expected
-
-
-DECIDE = task("probe_containerd.yml", "Decide what containerd's snapshotter path would change, from what was read")
-REFUSE = task("probe_containerd.yml", "Refuse a pool that already holds data that is not containerd's")
-EMPTY_PROBE = {"current": {"driver": "overlay2", "pool": None}, "dockerd": "/usr/sbin/dockerd",
-               "service": {"loaded": True}, "daemon_json": None}
-
-
-def foreign_data(rows, metadata=False, record=None, probe=None):
-    facts = {"__devicemapper_vg_rows": rows, "__devicemapper_containerd_metadata": metadata,
-             "__devicemapper_record": record or {}, "__devicemapper_probe": probe or EMPTY_PROBE}
-    for name, expression in DECIDE["ansible.builtin.set_fact"].items():
-        facts[name] = render(expression, **facts)
-    for name, expression in REFUSE["vars"].items():
-        facts[name] = render(expression, **facts)
-    return facts["__devicemapper_foreign_data"]
-
-
-POOL_EMPTY = [["thinpool", "twi-a-tz--", "0.00", ""]]
-POOL_USED = [["thinpool", "twi-aotz--", "3.12", ""]]
-
-
-def test_a_new_or_empty_pool_is_containerds_to_take():
-    assert foreign_data([]) == []
-    assert foreign_data(POOL_EMPTY) == []
-    # containerd's own thin devices are not LVM volumes; its metadata.db says they are its own.
-    assert foreign_data(POOL_USED, metadata=True) == []
-
-
-def test_a_pool_with_lvm_thin_volumes_is_refused():
-    rows = POOL_EMPTY + [["olddata", "Vwi-a-tz--", "0.00", "thinpool"], ["other", "-wi-a-----", "", ""]]
-    assert foreign_data(rows, metadata=True) == ["LVM thin volumes olddata"]
-
-
-def test_data_in_use_without_containerds_metadata_is_refused():
-    found = foreign_data(POOL_USED)
-    assert len(found) == 1 and "3.12%" in found[0] and "/var/lib/containerd/devmapper/metadata.db" in found[0]
-
-
-def test_a_pool_of_dockers_graph_driver_is_refused():
-    assert len(foreign_data(POOL_EMPTY, record={"pool": "docker/thinpool"})) == 1
-    backups = {"backups": [{"path": "/var/lib/docker.bk-1", "store": "devicemapper:docker-thinpool"}]}
-    assert "devicemapper:docker-thinpool store" in foreign_data(POOL_EMPTY, metadata=True, record=backups)[0]
-    on_it = dict(EMPTY_PROBE, current={"driver": "devicemapper", "pool": "docker-thinpool"})
-    assert len(foreign_data(POOL_EMPTY, metadata=True, probe=on_it)) == 1
-    # Another pool's record says nothing about this one.
-    assert foreign_data(POOL_EMPTY, record={"pool": "docker/otherpool"}) == []
-
-
-def test_the_refusal_names_the_pool_and_the_migration():
-    message = REFUSE["ansible.builtin.assert"]["fail_msg"]
-    for part in ("__devicemapper_lv", "__devicemapper_dm_name", "inventory_hostname", "Nothing was changed",
-                 "playbooks/migrate.yml"):
-        assert part in message
-
-
 def test_every_refusal_comes_before_the_pool():
     probe = load("tasks", "probe.yml")
     assert probe[-1]["ansible.builtin.import_tasks"] == "probe_containerd.yml"
-    assert probe[-1]["when"] == "__devicemapper_runtime == 'containerd-snapshotter'"
+    assert probe[-1]["when"] == "__devicemapper_plan.runtime == 'containerd-snapshotter'"
     main = [item["name"] for item in load("tasks", "main.yml")]
     assert main.index("Read Docker's storage state and refuse what cannot work") < main.index("Install the prerequisites")
     for item in load("tasks", "snapshotter.yml"):
@@ -118,7 +44,11 @@ def test_the_graph_drivers_drop_in_is_unchanged_and_containerds_names_containerd
     with open(os.path.join(ROLE, "templates", "devicemapper-thinpool.conf")) as handle:
         template = handle.read()
     common = {"ansible_managed": "managed", "__devicemapper_probe": {"lvchange": "/usr/sbin/lvchange"}}
-    docker = render(template, **common)
+    # as vars/main.yml's __devicemapper_dropin_wanted renders it, once per unit
+    wanted = VARS["__devicemapper_dropin_wanted"]
+    assert "'__devicemapper_dropin_unit': devicemapper_docker_service" in wanted["docker-graphdriver"]
+    assert "'__devicemapper_dropin_unit': devicemapper_containerd_service" in wanted["containerd-snapshotter"]
+    docker = render(template, __devicemapper_dropin_unit="docker", **common)
     assert docker == (
         "# managed\n"
         "# container_storage.devicemapper: activate the thin pool before dockerd starts,\n"
@@ -127,11 +57,9 @@ def test_the_graph_drivers_drop_in_is_unchanged_and_containerds_names_containerd
         "# say what is missing) when the pool is gone.\n"
         "[Service]\n"
         "ExecStartPre=-/usr/sbin/lvchange --activate y docker/thinpool\n")
-    containerd = render(template, __devicemapper_runtime="containerd-snapshotter", **common)
+    containerd = render(template, __devicemapper_dropin_unit="containerd", **common)
     assert "before containerd\n" in containerd
     assert containerd.endswith("ExecStartPre=-/usr/sbin/lvchange --activate y docker/thinpool\n")
-    assert render("{{ __devicemapper_dropin_unit }}", __devicemapper_runtime="containerd-snapshotter") == "containerd"
-    assert render("{{ __devicemapper_dropin_unit }}", __devicemapper_runtime="docker-graphdriver") == "docker"
 
 
 def test_containerd_is_read_only_on_the_snapshotters_path():
@@ -148,8 +76,7 @@ def test_containerd_restarts_before_docker_and_only_on_change():
     assert names.index("Restart (or start) and enable containerd") < names.index(
         "Restart Docker (or start and enable it) on the containerd image store")
     decide = task("snapshotter.yml", "Decide what is restarted")["ansible.builtin.set_fact"]
-    assert render(decide["__devicemapper_docker_restart"], __devicemapper_with_docker=True,
-                  __devicemapper_config_plan={"changed": False, "skipped": True}) is False
+    assert decide["__devicemapper_docker_restart"] == "{{ __devicemapper_plan.docker_restart }}"
     unchanged = {"changed": False, "restart_needed": False}
     written = {"changed": True, "restart_needed": True}
     skipped = {"changed": False, "skipped": True}
@@ -158,7 +85,7 @@ def test_containerd_restarts_before_docker_and_only_on_change():
             (False, written, written, True),
             (True, unchanged, skipped, False),
             (True, written, skipped, True)):
-        assert render(decide["__devicemapper_containerd_restart"], __devicemapper_check_mode=check_mode,
+        assert render(decide["__devicemapper_containerd_restart"], __devicemapper_plan={"check_mode": check_mode},
                       __devicemapper_containerd_config_plan=plan,
                       __devicemapper_snapshotter_config=write) is expected, (check_mode, plan, write)
 
@@ -169,7 +96,7 @@ def test_containerd_config_is_planned_before_the_pool_and_written_after_it():
     plan = probe[names.index("Compare containerd's config.toml with the devmapper snapshotter settings")]
     args = plan["container_storage.devicemapper.containerd_devmapper"]
     assert plan["check_mode"] is True and args["require_pool"] is False
-    assert args["pool_name"] == "{{ __devicemapper_dm_name }}"
+    assert args["pool_name"] == "{{ __devicemapper_plan.dm_name }}"
     write = task("snapshotter.yml", "Write containerd's devmapper snapshotter settings (other settings kept)")
     # Same settings in the plan and the write, apart from the pool check and the backup.
     written = dict(write["container_storage.devicemapper.containerd_devmapper"])
@@ -187,7 +114,7 @@ def test_containerd_config_is_planned_before_the_pool_and_written_after_it():
 def test_activation_off_removes_containerds_drop_in_and_reloads_systemd():
     remove = task("snapshotter.yml", "Remove the pool activation drop-in containerd no longer needs")
     assert remove["ansible.builtin.file"] == {"path": "{{ __devicemapper_containerd_dropin_path }}", "state": "absent"}
-    assert remove["when"] == ["not __devicemapper_activate_on_boot", "__devicemapper_dropin_found | length > 0"]
+    assert remove["when"] == ["not __devicemapper_plan.activate_on_boot", "__devicemapper_plan.dropin_found | length > 0"]
     decide = task("snapshotter.yml", "Decide what is restarted")["ansible.builtin.set_fact"]
     assert render(decide["__devicemapper_reload_units"], __devicemapper_dropin={"skipped": True},
                   __devicemapper_dropin_removed={"changed": True}) is True
@@ -197,15 +124,9 @@ def test_activation_off_removes_containerds_drop_in_and_reloads_systemd():
         "/etc/systemd/system/containerd.service.d/devicemapper-thinpool.conf")
 
 
-# Issue 16: daemon.json is planned on the controller (daemon_json_plan filter) with the
-# settings the write uses; as wanted means no change, and without Docker nothing is planned.
-def test_daemon_json_is_planned_on_the_controller_with_the_writes_settings():
-    from ansible_collections.container_storage.devicemapper.plugins.filter.daemon_json_plan import daemon_json_plan
-    plan_task = task("probe_containerd.yml",
-                     "Plan daemon.json with the containerd image store on devmapper, as docker_daemon_config would")
-    expression = plan_task["ansible.builtin.set_fact"]["__devicemapper_config_plan"]
-    assert "storage_driver='devmapper', containerd_snapshotter=true" in expression
-
+# Issue 16: daemon.json is planned on the controller (the plan calls daemon_json_plan) with the
+# settings the write uses (the plan's side: test_devicemapper_plan.py).
+def test_daemon_json_is_written_with_the_settings_the_plan_planned():
     def every(items):
         for item in items:
             yield item
@@ -214,24 +135,5 @@ def test_daemon_json_is_planned_on_the_controller_with_the_writes_settings():
                  if item.get("name") == "Write the containerd image store on devmapper into daemon.json (other keys kept)")
     args = write["container_storage.devicemapper.docker_daemon_config"]
     assert (args["storage_driver"], args["containerd_snapshotter"]) == ("devmapper", True)
-
-    def plan(config, with_docker=True, flags=()):
-        variables = dict(DEFAULTS)
-        variables.update(VARS)
-        variables.update(__devicemapper_with_docker=with_docker, __devicemapper_probe={
-            "daemon_json": config, "daemon_json_problem": None, "dockerd_version": "26.1", "storage_flags": list(flags)})
-        templar = Templar(loader=DataLoader(), variables=variables)
-        templar.environment.filters["container_storage.devicemapper.daemon_json_plan"] = daemon_json_plan
-        return templar.template(expression)
-    wanted = {"features": {"containerd-snapshotter": True}, "storage-driver": "devmapper"}
-    assert plan(wanted)["changed"] is False
-    assert plan(dict(wanted, **{"storage-opts": ["dm.basesize=20G"]}))["failed"] is True
-    assert plan({"log-level": "warn"})["changed"] is True
-    assert plan(None, with_docker=False) == {"changed": False, "failed": False, "msg": ""}
-    # Ansible templates an assert's fail_msg even when it passes: every plan must have a msg.
-    refuse = task("probe_containerd.yml", "Refuse what docker_daemon_config would refuse, with the containerd image store")
-    for without_docker in (plan(None, with_docker=False), plan(wanted)):
-        assert "devicemapper role:" in render(refuse["ansible.builtin.assert"]["fail_msg"],
-                                              __devicemapper_config_plan=without_docker, inventory_hostname="vm")
-    refused = plan(None, flags=["/etc/default/docker: --storage-driver overlay2"])
-    assert refused["failed"] is True and "--storage-driver overlay2" in refused["msg"]
+    with open(os.path.join(ROLE, "..", "..", "plugins", "plugin_utils", "_devicemapper_plan.py")) as handle:
+        assert 'storage_driver="devmapper", containerd_snapshotter=True' in handle.read()

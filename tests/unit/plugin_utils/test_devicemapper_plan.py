@@ -1,0 +1,694 @@
+"""The devicemapper role's plan (plugins/plugin_utils/_devicemapper_plan.py) on real reads.
+
+docker_storage_info's results come from its cases, whose command output was recorded in the
+lab VM; the host read's sections from the role's own files/host_read.sh run on files made here
+(see devicemapper_reads.py). Each case fails when the decision it names is wrong."""
+
+import base64
+import hashlib
+import json
+import os
+
+import pytest
+import yaml
+from devicemapper_reads import DEFAULTS, ROLE, host_read, run_role_script, storage_info, variables
+
+from ansible_collections.container_storage.devicemapper.plugins.filter.devicemapper_plan import devicemapper_plan
+from ansible_collections.container_storage.devicemapper.plugins.module_utils._dm import dm_path
+from ansible_collections.container_storage.devicemapper.plugins.module_utils._docker_options import (
+    render_storage_opts,
+)
+from ansible_collections.container_storage.devicemapper.plugins.module_utils._script import parse_sections
+from ansible_collections.container_storage.devicemapper.plugins.plugin_utils import _devicemapper_plan as dmplan
+from ansible_collections.container_storage.devicemapper.plugins.plugin_utils._devicemapper_plan import (
+    parse_storage_opts, plan_devicemapper, verify_docker,
+)
+
+STAMP = "20261205T170000Z"
+OVERLAY2_RUNNING = "running_overlay2_is_read_from_docker_info"
+OVERLAY2_STOPPED = "stopped_docker_without_config_uses_the_driver_in_its_data_root"
+LOOP_RUNNING = "running_loop_lvm_is_flagged_as_loop"
+POOL_IN_DAEMON_JSON = "stopped_docker_reads_the_pool_from_daemon_json"
+NO_DOCKER = "host_without_docker"
+DOCKER_26 = "docker_26_on_its_default_graph_driver"
+DOCKER_26_NO_CONTAINERD = "docker_26_stopped_image_store_without_storage_driver_is_containerds_default_snapshotter"
+DEVICES = ["/dev/vdb"]
+
+
+def plan_for(tmp_path, monkeypatch, case=OVERLAY2_RUNNING, data_root=None, state=None, flags=True,
+             config_plan=None, check_mode=False, sections=None, **given):
+    probe = storage_info(case, tmp_path, monkeypatch, flags=flags)
+    if sections is None:
+        sections = host_read(tmp_path, data_root or probe["data_root"], state=state)
+    given.setdefault("devicemapper_devices", DEVICES)
+    return plan_devicemapper(probe, sections, variables(**given), STAMP, config_plan=config_plan,
+                             check_mode=check_mode, host="vm1")
+
+
+def record(**fields):
+    return json.dumps(dict({"pending": None, "pool": "", "backups": []}, **fields), indent=4)
+
+
+# ---- the variables (main.yml's two checks, now the plan's first refusals)
+
+@pytest.mark.parametrize("name", dmplan.BOOLEANS)
+@pytest.mark.parametrize("given, expected", [
+    (False, False), ("false", False), ("no", False), ("False", False), ("0", False), ("off", False),
+    (True, True), ("true", True), ("yes", True), ("1", True),
+])
+def test_every_boolean_is_converted_as_ansible_does(name, given, expected, tmp_path, monkeypatch):
+    # remove_vg needs remove_pool: give both so that the case is about the conversion
+    extra = {"devicemapper_remove_pool": True} if name == "remove_vg" else {}
+    plan = plan_for(tmp_path, monkeypatch, **dict(extra, **{"devicemapper_" + name: given}))
+    assert plan[name] is expected
+
+
+def test_every_boolean_of_the_argument_spec_is_converted():
+    with open(os.path.join(ROLE, "meta", "argument_specs.yml")) as handle:
+        spec = yaml.safe_load(handle)["argument_specs"]["main"]["options"]
+    assert sorted("devicemapper_" + name for name in dmplan.BOOLEANS) == sorted(
+        name for name, option in spec.items() if option["type"] == "bool")
+
+
+@pytest.mark.parametrize("given, expected", [
+    ("dm.min_free_space=10%", {"dm.min_free_space": "10%"}),
+    ("dm.min_free_space=10%, dm.use_deferred_deletion=false",
+     {"dm.min_free_space": "10%", "dm.use_deferred_deletion": "false"}),
+    ('{"dm.min_free_space": "10%"}', {"dm.min_free_space": "10%"}),
+    ({"dm.min_free_space": "10%"}, {"dm.min_free_space": "10%"}),
+])
+def test_storage_opts_from_the_command_line(given, expected, tmp_path, monkeypatch):
+    assert parse_storage_opts(given) == (expected, [])
+    plan = plan_for(tmp_path, monkeypatch, devicemapper_storage_opts=given)
+    assert plan["refusals"] == []
+    assert plan["storage_opts"] == dict({"dm.thinpooldev": "/dev/mapper/docker-thinpool",
+                                         "dm.use_deferred_removal": True, "dm.use_deferred_deletion": True},
+                                        **expected)
+
+
+def test_storage_opts_without_equals_sign_is_named_in_the_refusal(tmp_path, monkeypatch):
+    plan = plan_for(tmp_path, monkeypatch, devicemapper_storage_opts="dm.min_free_space,dm.basesize=20G")
+    assert plan["refusals"] == [
+        "devicemapper role: devicemapper_storage_opts must be a dict of dm.* options, or on the command line "
+        "`dm.name=value` pairs separated by commas (-e 'devicemapper_storage_opts=dm.min_free_space=10%'), "
+        "or a JSON object; these parts have no '=': dm.min_free_space."]
+
+
+CATCH_ALL = ("devicemapper role: devicemapper_devices must list the pool's block devices in direct-lvm mode, and "
+             "exactly one device in docker-managed mode, where devicemapper_data_size and devicemapper_metadata_size "
+             "must be N%VG (Docker's dm.thinp_percent/dm.thinp_metapercent); devicemapper_storage_opts may not set "
+             "dm.thinpooldev, dm.directlvm_device, dm.directlvm_device_force, dm.thinp_percent, dm.thinp_metapercent, "
+             "dm.thinp_autoextend_threshold, dm.thinp_autoextend_percent: the role sets them from devicemapper_mode; "
+             "devicemapper_remove_vg needs devicemapper_remove_pool; devicemapper_runtime containerd-snapshotter "
+             "needs devicemapper_state present and devicemapper_mode direct-lvm. ")
+
+
+@pytest.mark.parametrize("given, got", [
+    ({"devicemapper_devices": []}, "Got mode=direct-lvm, devices=[],"),
+    ({"devicemapper_mode": "docker-managed", "devicemapper_devices": ["/dev/vdb", "/dev/vdc"]},
+     "devices=['/dev/vdb', '/dev/vdc'],"),
+    ({"devicemapper_mode": "docker-managed", "devicemapper_data_size": "95%FREE"}, "data_size=95%FREE,"),
+    ({"devicemapper_mode": "docker-managed", "devicemapper_metadata_size": "1G"}, "metadata_size=1G,"),
+    ({"devicemapper_storage_opts": {"DM.ThinPoolDev": "/dev/mapper/x"}}, "storage_opts keys=['DM.ThinPoolDev'],"),
+    ({"devicemapper_storage_opts": '{"dm.basesize": 20G}'}, "storage_opts keys=?,"),  # not JSON
+    ({"devicemapper_remove_vg": "yes"}, "remove_pool=False, remove_vg=True,"),
+    ({"devicemapper_runtime": "containerd-snapshotter", "devicemapper_mode": "loop-lvm"},
+     "runtime=containerd-snapshotter, state=present."),
+    ({"devicemapper_runtime": "containerd-snapshotter", "devicemapper_state": "absent"},
+     "runtime=containerd-snapshotter, state=absent."),
+])
+def test_variables_that_do_not_go_together_are_refused_with_all_rules(given, got, tmp_path, monkeypatch):
+    plan = plan_for(tmp_path, monkeypatch, **given)
+    assert len(plan["refusals"]) == 1
+    assert plan["refusals"][0].startswith(CATCH_ALL) and got in plan["refusals"][0]
+
+
+@pytest.mark.parametrize("given", [
+    {"devicemapper_mode": "loop-lvm", "devicemapper_devices": []},
+    {"devicemapper_state": "absent", "devicemapper_devices": []},
+    {"devicemapper_mode": "docker-managed", "devicemapper_data_size": "90%VG", "devicemapper_metadata_size": "2%VG"},
+    {"devicemapper_remove_pool": True, "devicemapper_remove_vg": True, "devicemapper_state": "absent"},
+])
+def test_variables_that_go_together_are_not_refused(given, tmp_path, monkeypatch):
+    assert plan_for(tmp_path, monkeypatch, **given)["refusals"] == []
+
+
+# ---- Docker's storage and the switch (probe.yml)
+
+@pytest.mark.parametrize("case, given, dockerd, expected", [
+    (OVERLAY2_RUNNING, "auto", "20.10", "docker-graphdriver"),
+    (DOCKER_26, "auto", "26.1", "containerd-snapshotter"),
+    (DOCKER_26_NO_CONTAINERD, "auto", "26.1", "containerd-snapshotter"),
+    (DOCKER_26, "docker-graphdriver", "26.1", "docker-graphdriver"),
+    (OVERLAY2_RUNNING, "containerd-snapshotter", "20.10", "containerd-snapshotter"),
+])
+def test_auto_keeps_the_graph_driver_up_to_docker_24(case, given, dockerd, expected, tmp_path, monkeypatch):
+    plan = plan_for(tmp_path, monkeypatch, case=case, devicemapper_runtime=given)
+    assert plan["runtime"] == expected
+    assert plan["tasks_file"] == ("snapshotter.yml" if expected == "containerd-snapshotter" else "present.yml")
+
+
+def test_absent_is_always_the_graph_drivers(tmp_path, monkeypatch):
+    plan = plan_for(tmp_path, monkeypatch, case=DOCKER_26, flags=False, devicemapper_state="absent",
+                    config_plan={"changed": False})
+    assert plan["runtime"] == "docker-graphdriver" and plan["tasks_file"] == "absent.yml"
+
+
+@pytest.mark.parametrize("dockerd, containerd, expected", [
+    ("24.0", True, "docker-graphdriver"), ("25.0", True, "containerd-snapshotter"),
+    (None, True, "containerd-snapshotter"), (None, False, "docker-graphdriver"),
+])
+def test_auto_at_the_version_boundary_and_without_docker(dockerd, containerd, expected):
+    # versions the lab has not recorded: the rule itself
+    assert dmplan.choose_runtime("auto", "present", dockerd, containerd) == expected
+
+
+def test_docker_25_and_later_is_refused_on_the_graph_driver(tmp_path, monkeypatch):
+    plan = plan_for(tmp_path, monkeypatch, case=DOCKER_26, devicemapper_runtime="docker-graphdriver")
+    assert plan["refusals"][0] == (
+        "devicemapper role: dockerd 26.1 on vm1 has no devicemapper storage driver: Docker Engine 25 removed it. "
+        "Nothing was changed. Keep Docker 24 or older on this host, or put the pool under containerd's devmapper "
+        "snapshotter (devicemapper_runtime: auto or containerd-snapshotter; Docker then uses it through the "
+        "containerd image store), or move Docker to overlay2; see docs/containerd.md and docs/devicemapper-guide.md.")
+
+
+def test_a_docker_that_is_not_installed_is_refused_unless_not_managed(tmp_path, monkeypatch):
+    plan = plan_for(tmp_path, monkeypatch, case=NO_DOCKER, flags=False, devicemapper_runtime="docker-graphdriver",
+                    config_plan={"changed": True})
+    assert plan["refusals"] == [
+        "devicemapper role: no dockerd or no docker.service on vm1 (dockerd: None). Install Docker Engine 24 or "
+        "older first, or set devicemapper_manage_docker: false to prepare the pool and daemon.json before Docker "
+        "is installed."]
+    (tmp_path / "b").mkdir()
+    plan = plan_for(tmp_path / "b", monkeypatch, case=NO_DOCKER, flags=False, devicemapper_manage_docker=False,
+                    devicemapper_runtime="docker-graphdriver", config_plan={"changed": True})
+    assert plan["refusals"] == []
+
+
+@pytest.mark.parametrize("case, mode, switch", [
+    (OVERLAY2_RUNNING, "direct-lvm", True),
+    (LOOP_RUNNING, "loop-lvm", False),
+    (LOOP_RUNNING, "direct-lvm", True),
+    (POOL_IN_DAEMON_JSON, "direct-lvm", False),
+])
+def test_docker_switches_only_when_it_runs_on_another_store(case, mode, switch, tmp_path, monkeypatch):
+    devices = [] if mode == "loop-lvm" else DEVICES
+    plan = plan_for(tmp_path, monkeypatch, case=case, devicemapper_mode=mode, devicemapper_devices=devices)
+    assert plan["switch"] is switch
+    assert plan["target_store"] == ("devicemapper:loop" if mode == "loop-lvm" else "devicemapper:docker-thinpool")
+
+
+@pytest.mark.parametrize("case, switch", [(OVERLAY2_RUNNING, False), (LOOP_RUNNING, True)])
+def test_absent_switches_only_off_devicemapper(case, switch, tmp_path, monkeypatch):
+    plan = plan_for(tmp_path, monkeypatch, case=case, flags=False, devicemapper_state="absent",
+                    config_plan={"changed": False})
+    assert plan["switch"] is switch and plan["restart"] is switch
+
+
+def test_what_was_running_comes_from_the_first_unfinished_run(tmp_path, monkeypatch):
+    stopped = dict(case=OVERLAY2_STOPPED)
+    pending = record(pending={"docker_active": True, "since": "2026-12-05T16:00:00Z"})
+    assert plan_for(tmp_path, monkeypatch, state=pending, **stopped)["was_active"] is True
+    (tmp_path / "b").mkdir()
+    assert plan_for(tmp_path / "b", monkeypatch, state=record(), **stopped)["was_active"] is False
+    (tmp_path / "c").mkdir()
+    assert plan_for(tmp_path / "c", monkeypatch, state=record())["was_active"] is True
+
+
+def test_the_socket_is_stopped_with_the_service(tmp_path, monkeypatch):
+    plan = plan_for(tmp_path, monkeypatch)
+    assert plan["units"] == ["docker.socket", "docker.service"]
+    assert plan["stop"] is True and plan["steps"][0] == "stop docker.socket docker.service"
+
+
+def test_the_records_sha256_is_kept_as_read(tmp_path, monkeypatch):
+    text = record(pool="docker/thinpool")
+    plan = plan_for(tmp_path, monkeypatch, state=text)
+    written = (tmp_path / "state" / "state.json").read_bytes()
+    assert plan["record_sha"] == hashlib.sha256(written).hexdigest()
+    assert plan["record"] == json.loads(text)
+    (tmp_path / "b").mkdir()
+    assert plan_for(tmp_path / "b", monkeypatch)["record_sha"] == "none"
+
+
+@pytest.mark.parametrize("given, expected", [
+    ("/var/lib/docker/", "/var/lib/docker"), ("/var/lib/docker//", "/var/lib/docker"),
+    ("/var/lib/docker", "/var/lib/docker"), ("/", "/"),
+])
+def test_data_root_trailing_slash_is_dropped(given, expected):
+    assert dmplan.strip_trailing_slashes(given) == expected
+
+
+def test_host_read_drops_the_trailing_slash_too(tmp_path):
+    root = tmp_path / "docker"
+    root.mkdir()
+    (tmp_path / "docker.bk-20250101T000000Z").mkdir()
+    (tmp_path / "docker.bk-20250101T000000Z" / "f").write_text("x" * 5000)
+    with_slash = host_read(tmp_path, str(root) + "//")
+    assert with_slash["backups"] == host_read(tmp_path, str(root))["backups"]
+    sizes = dmplan.backup_sizes(with_slash["backups"])
+    assert list(sizes) == [str(tmp_path / "docker.bk-20250101T000000Z")] and sizes[list(sizes)[0]] > 5000
+
+
+def test_inner_mounts_are_found_and_refused_when_the_data_root_moves(tmp_path, monkeypatch):
+    mounts = ["/", "/var/lib/docker", "/var/lib/docker/volumes", "/var/lib/docker2", "/var/lib/dockerX/a",
+              # Docker's own, gone once it stops: layers, shm, a local volume in use
+              "/var/lib/docker/overlay2/0123abcd/merged", "/var/lib/docker/devicemapper/mnt/0123abcd",
+              "/var/lib/docker/containers/0123abcd/mounts/shm", "/var/lib/docker/volumes/nfsdata/_data",
+              "/var/lib/docker/image"]
+    assert dmplan.inner_mounts(mounts, "/var/lib/docker") == ["/var/lib/docker/volumes", "/var/lib/docker/image"]
+    # this machine's own mounts, as the host read lists them: a data root with one inside
+    sections = host_read(tmp_path, "/")
+    root = os.path.dirname(sorted(line for line in sections["mounts"] if line.count("/") > 1)[0])
+    found = dmplan.inner_mounts(sections["mounts"], root)
+    assert found
+    probe = storage_info(OVERLAY2_STOPPED, tmp_path, monkeypatch)
+    probe["data_root"] = root  # the data root docker_storage_info read, on this machine
+    plan = plan_devicemapper(probe, sections, variables(devicemapper_devices=DEVICES), STAMP, host="vm1")
+    assert plan["move_data"] is True and plan["inner_mounts"] == found
+    assert plan["refusals"][0].startswith("devicemapper role: %s is mounted inside Docker's data root %s on vm1;"
+                                          % (", ".join(found), root))
+    plan = plan_devicemapper(probe, sections, variables(devicemapper_devices=DEVICES,
+                                                        devicemapper_backup_docker_data=False), STAMP)
+    assert plan["move_data"] is False and plan["refusals"] == []
+
+
+def test_earlier_backups_and_lost_found_are_never_moved_again():
+    entries = ["image", "docker.bk-20250101T000000Z", "lost+found", "overlay2", "docker.bkX"]
+    assert dmplan.movable_entries(entries, "/var/lib/docker") == ["image", "overlay2", "docker.bkX"]
+
+
+def test_a_stopped_docker_with_data_is_moved_aside_beside_its_data_root(tmp_path, monkeypatch):
+    plan = plan_for(tmp_path, monkeypatch, case=OVERLAY2_STOPPED)
+    assert plan["entries"] == ["overlay2"] and plan["move_data"] is True
+    assert plan["backup_path"] == str(tmp_path / "docker") + ".bk-" + STAMP and plan["stash_mode"] == "beside"
+    assert plan["stop"] is False and plan["start"] is True  # stopped: started on the new store
+    assert plan["steps"] == ["move %s aside to %s" % (plan["data_root"], plan["backup_path"]),
+                             "write daemon.json", "start docker.socket docker.service"]
+    assert plan["record_after"]["backups"] == [{"path": plan["backup_path"], "store": "overlay2", "inside": False}]
+
+
+def test_a_running_docker_not_managed_keeps_its_data_root(tmp_path, monkeypatch):
+    plan = plan_for(tmp_path, monkeypatch, case=OVERLAY2_STOPPED, devicemapper_manage_docker=False)
+    assert plan["move_data"] is True  # stopped: nothing writes into it
+    (tmp_path / "b").mkdir()
+    probe = storage_info(OVERLAY2_RUNNING, tmp_path / "b", monkeypatch)
+    probe["data_root_entries"] = ["image"]
+    plan = plan_devicemapper(probe, host_read(tmp_path / "b", "/var/lib/docker"),
+                             variables(devicemapper_devices=DEVICES, devicemapper_manage_docker=False), STAMP)
+    assert plan["move_data"] is False and plan["stop"] is False and plan["start"] is False
+
+
+def test_present_after_absent_puts_the_same_store_back(tmp_path, monkeypatch):
+    backup = str(tmp_path / "docker") + ".bk-20250101T000000Z"
+    os.makedirs(backup)
+    backups = [{"path": backup, "store": "devicemapper:docker-thinpool", "inside": False},
+               {"path": "/gone.bk-1", "store": "devicemapper:docker-thinpool", "inside": False}]
+    plan = plan_for(tmp_path, monkeypatch, case=OVERLAY2_STOPPED, state=record(backups=backups))
+    assert plan["restore"] == backups[0] and plan["unstash_mode"] == "beside"
+    assert plan["steps"][1] == "put back " + backup
+    # the restored backup and the one no longer on the host leave the record; the new one is in it
+    assert [entry["path"] for entry in plan["record_after"]["backups"]] == [plan["backup_path"]]
+    assert plan["backups_listed"] == [{"path": backup, "store": "not recorded", "bytes": plan["backup_sizes"][backup]},
+                                      {"path": plan["backup_path"], "store": "overlay2", "bytes": None}]
+    assert [entry["path"] for entry in plan["backups_listed_after_restore"]] == [plan["backup_path"]]
+
+
+def test_absent_puts_back_the_store_docker_ran_on_before_devicemapper(tmp_path, monkeypatch):
+    probe_case = POOL_IN_DAEMON_JSON
+    before = str(tmp_path / "empty") + ".bk-20250101T000000Z"
+    other = str(tmp_path / "empty") + ".bk-20250102T000000Z"
+    for path in (before, other):
+        os.makedirs(path)
+    backups = [{"path": before, "store": "overlay2", "inside": False},
+               {"path": other, "store": "devicemapper:loop", "inside": False}]
+    plan = plan_for(tmp_path, monkeypatch, case=probe_case, flags=False, state=record(backups=backups),
+                    devicemapper_state="absent", config_plan={"changed": True})
+    assert plan["switch"] is True and plan["restore"] == backups[0]
+    assert plan["write_storage_driver"] is None and plan["write_storage_opts"] is None
+    assert plan["record_after"]["pool"] == ""
+
+
+@pytest.mark.parametrize("recorded, mode, pool, reported", [
+    ("", "direct-lvm", "thinpool", False),
+    ("docker/thinpool", "direct-lvm", "thinpool", False),
+    ("docker/thinpool", "direct-lvm", "newpool", True),
+    ("docker/thinpool", "loop-lvm", "thinpool", True),
+])
+def test_a_pool_no_longer_wanted_is_reported_not_removed(recorded, mode, pool, reported, tmp_path, monkeypatch):
+    plan = plan_for(tmp_path, monkeypatch, state=record(pool=recorded), devicemapper_mode=mode,
+                    devicemapper_pool=pool)
+    assert bool(plan["old_pool"]) is reported and bool(plan["old_pool_warning"]) is reported
+    if reported:
+        assert plan["old_pool_warning"].startswith(
+            "[WARNING] vm1: thin pool docker/thinpool, which an earlier run pointed Docker at, is no longer used (")
+
+
+# ---- daemon.json (planned with docker_daemon_config's own code)
+
+@pytest.mark.parametrize("opts", [
+    {"dm.use_deferred_removal": True, "dm.use_deferred_deletion": True},
+    {"dm.use_deferred_removal": False, "dm.use_deferred_deletion": False, "dm.min_free_space": "10%",
+     "dm.mountopt": ["nodiscard", "noatime"], "dm.basesize": 20},
+])
+def test_the_plan_plans_daemon_json_with_the_modules_code(opts, tmp_path, monkeypatch):
+    # as the role merges them: its own, the deferred removal/deletion defaults, then the user's
+    wanted = {"dm.thinpooldev": "/dev/mapper/docker-thinpool", "dm.use_deferred_removal": True,
+              "dm.use_deferred_deletion": True}
+    wanted.update(opts)
+    entries, errors = render_storage_opts(wanted)
+    assert not errors
+    daemon_json = json.dumps({"log-level": "warn", "storage-driver": "devicemapper", "storage-opts": entries})
+    probe = storage_info(OVERLAY2_RUNNING, tmp_path, monkeypatch, files={"daemon.json": daemon_json},
+                         path="{tmpdir}/daemon.json")
+    sections = host_read(tmp_path, probe["data_root"])
+    plan = plan_devicemapper(probe, sections, variables(devicemapper_devices=DEVICES, devicemapper_storage_opts=opts),
+                             STAMP)
+    assert plan["refusals"] == []
+    assert plan["config_plan"]["changed"] is False and plan["write_config"] is False
+    probe["daemon_json"]["storage-opts"] = entries[:-1]
+    plan = plan_devicemapper(probe, sections, variables(devicemapper_devices=DEVICES, devicemapper_storage_opts=opts),
+                             STAMP)
+    assert plan["config_plan"]["changed"] is True and plan["write_config"] is True
+
+
+def test_a_storage_flag_outside_daemon_json_is_refused_before_any_change(tmp_path, monkeypatch):
+    probe = storage_info("storage_flags_in_a_drop_in_are_reported", tmp_path, monkeypatch, flags=False)
+    probe["daemon_json_problem"] = None  # the case's file also has a key twice, refused first
+    plan = plan_devicemapper(probe, host_read(tmp_path, probe["data_root"]),
+                             variables(devicemapper_devices=DEVICES), STAMP, host="vm1")
+    assert plan["refusals"] == [
+        "devicemapper role: %s (on vm1; nothing was changed)" % plan["config_plan"]["msg"]]
+    assert "--storage-driver overlay2" in plan["refusals"][0]
+
+
+@pytest.mark.parametrize("vg, pool", [("docker", "thinpool"), ("my-vg", "thin-pool"), ("a--b", "c")])
+def test_the_planned_pool_path_is_the_one_thinpool_gives(vg, pool, tmp_path, monkeypatch):
+    plan = plan_for(tmp_path, monkeypatch, devicemapper_vg=vg, devicemapper_pool=pool)
+    assert plan["storage_opts"]["dm.thinpooldev"] == dm_path(vg, pool) == plan["dm_path"]
+    assert plan["expected_pool"] == plan["dm_name"] == dm_path(vg, pool)[len("/dev/mapper/"):]
+
+
+def test_docker_managed_mode_gives_docker_the_device_and_percentages(tmp_path, monkeypatch):
+    plan = plan_for(tmp_path, monkeypatch, devicemapper_mode="docker-managed", devicemapper_force="yes")
+    assert plan["storage_opts"] == {
+        "dm.directlvm_device": "/dev/vdb", "dm.thinp_percent": "95", "dm.thinp_metapercent": "1",
+        "dm.thinp_autoextend_threshold": 80, "dm.thinp_autoextend_percent": 20, "dm.directlvm_device_force": True,
+        "dm.use_deferred_removal": True, "dm.use_deferred_deletion": True}
+    assert render_storage_opts(plan["storage_opts"])[0][-3] == "dm.directlvm_device_force=true"
+    assert plan["expected_pool"] == "docker-thinpool"
+
+
+# ---- stop, start, record
+
+@pytest.mark.parametrize("case, state, verb", [
+    (OVERLAY2_RUNNING, "present", "start"),    # service and socket enabled
+    (OVERLAY2_STOPPED, "present", "enable"),   # recorded disabled
+    (LOOP_RUNNING, "absent", "start"),
+])
+def test_docker_is_enabled_only_when_it_is_not(case, state, verb, tmp_path, monkeypatch):
+    plan = plan_for(tmp_path, monkeypatch, case=case, flags=state == "present", devicemapper_state=state,
+                    config_plan=None if state == "present" else {"changed": True})
+    assert plan["start_verb"] == verb and plan["start"] is True
+
+
+def test_nothing_to_do_is_no_stop_no_start_no_record(tmp_path, monkeypatch):
+    entries, _errors = render_storage_opts({"dm.thinpooldev": "/dev/mapper/docker-thinpool",
+                                            "dm.use_deferred_removal": True, "dm.use_deferred_deletion": True})
+    daemon_json = json.dumps({"storage-driver": "devicemapper", "storage-opts": entries,
+                              "data-root": str(tmp_path / "empty")})
+    probe = storage_info(POOL_IN_DAEMON_JSON, tmp_path, monkeypatch, files={"daemon.json": daemon_json})
+    sections = host_read(tmp_path, probe["data_root"], state=record(pool="docker/thinpool"))
+    plan = plan_devicemapper(probe, sections, variables(devicemapper_devices=DEVICES), STAMP)
+    assert plan["switch"] is False and plan["write_config"] is False and plan["stop"] is False
+    assert plan["touches_host"] is False and plan["record_first"] is False
+    # recorded stopped and disabled: present starts and enables it, without recording
+    assert plan["start"] is True and plan["start_verb"] == "enable" and plan["start_record"] == "no-record"
+    assert plan["steps"] == ["start docker.socket docker.service"]
+
+
+def test_a_pending_record_is_finished_even_when_nothing_else_changes(tmp_path, monkeypatch):
+    pending = record(pool="docker/thinpool", pending={"docker_active": True, "since": "2026-12-05T16:00:00Z"})
+    plan = plan_for(tmp_path, monkeypatch, case=LOOP_RUNNING, state=pending, devicemapper_mode="loop-lvm",
+                    devicemapper_devices=[])
+    assert plan["switch"] is False and plan["touches_host"] is True and plan["start_record"] == "record"
+
+
+def test_check_mode_says_what_would_happen_and_verifies_only_an_unchanged_docker(tmp_path, monkeypatch):
+    plan = plan_for(tmp_path, monkeypatch, check_mode=True)
+    assert plan["check_mode"] is True and plan["verify_unstarted"] is False and plan["verify_started"] is False
+    assert plan["steps"] == ["stop docker.socket docker.service", "write daemon.json",
+                             "start docker.socket docker.service"]
+    (tmp_path / "b").mkdir()
+    probe = storage_info("check_mode_is_reported", tmp_path / "b", monkeypatch)
+    plan = plan_devicemapper(probe, host_read(tmp_path / "b", "/var/lib/docker"),
+                             variables(devicemapper_devices=DEVICES), STAMP)
+    assert plan["check_mode"] is True  # told by the module, not by ansible_check_mode
+
+
+# ---- the activation drop-in, the profile directory, the packages
+
+@pytest.mark.parametrize("found, activate, written", [
+    (None, True, True),
+    ("SAME", True, False),
+    ("OTHER", True, True),
+    (None, False, False),
+])
+def test_drop_in_is_written_only_when_it_differs(found, activate, written, tmp_path, monkeypatch):
+    wanted = "[Service]\nExecStartPre=-/usr/sbin/lvchange --activate y docker/thinpool\n"
+    content = {"SAME": wanted, "OTHER": wanted + "# changed\n", None: None}[found]
+    probe = storage_info(OVERLAY2_RUNNING, tmp_path, monkeypatch)
+    sections = host_read(tmp_path, "/var/lib/docker", dropin=content)
+    if content is not None:
+        assert base64.b64decode(sections["dropin"][0]).decode() == content
+        # the test runs as root, as the role does: the host read says root:root:644 for a file made so
+        sections["dropin"][1] = "root:root:644"
+    plan = devicemapper_plan(probe, sections, variables(devicemapper_devices=DEVICES,
+                                                        devicemapper_activate_on_boot=activate), STAMP,
+                             dropin_wanted={"docker-graphdriver": wanted, "containerd-snapshotter": "other"})
+    assert plan["dropin_write"] is written and plan["dropin_content"] == wanted
+    assert plan["dropin_check_message"].startswith(
+        "would write /etc/systemd/system/docker.service.d/devicemapper-thinpool.conf (root:root 0644, %s) and "
+        "reload systemd: [Service]" % ("was root:root:644" if content else "new"))
+
+
+def test_drop_in_with_another_mode_is_written_again(tmp_path, monkeypatch):
+    wanted = "x"
+    probe = storage_info(OVERLAY2_RUNNING, tmp_path, monkeypatch)
+    sections = host_read(tmp_path, "/var/lib/docker", dropin=wanted)
+    sections["dropin"][1] = "root:root:600"
+    plan = devicemapper_plan(probe, sections, variables(devicemapper_devices=DEVICES), STAMP,
+                             dropin_wanted={"docker-graphdriver": wanted, "containerd-snapshotter": wanted})
+    assert plan["dropin_write"] is True
+
+
+@pytest.mark.parametrize("mode, activate, removed", [
+    ("direct-lvm", True, False), ("direct-lvm", False, True), ("loop-lvm", True, True),
+])
+def test_drop_in_no_longer_wanted_is_removed(mode, activate, removed, tmp_path, monkeypatch):
+    plan = plan_for(tmp_path, monkeypatch, devicemapper_mode=mode, devicemapper_activate_on_boot=activate,
+                    devicemapper_devices=[] if mode == "loop-lvm" else DEVICES,
+                    sections=host_read(tmp_path, "/var/lib/docker", dropin="[Service]\n"))
+    assert plan["remove_dropin"] is removed
+    (tmp_path / "b").mkdir()
+    assert plan_for(tmp_path / "b", monkeypatch, devicemapper_mode=mode, devicemapper_activate_on_boot=activate,
+                    devicemapper_devices=[] if mode == "loop-lvm" else DEVICES)["remove_dropin"] is False
+
+
+def test_profile_dir_as_lvmconfig_prints_it(tmp_path, monkeypatch):
+    # lvm prints its output recorded in the lab (tests/unit/fixtures/lvm_profile/lvmconfig_profile_dir.yml)
+    plan = plan_for(tmp_path, monkeypatch)
+    assert plan["profile_dir"] == "/etc/lvm/profile"
+
+
+def test_a_failing_lvmconfig_is_reported_not_hidden(tmp_path, monkeypatch):
+    sections = host_read(tmp_path, "/var/lib/docker", lvm="echo '  Configuration node config/profile_dir not found' >&2; exit 5")
+    assert sections["lvmconfig_error"] == ["rc=5", "  Configuration node config/profile_dir not found"]
+    assert "lvmconfig" not in sections
+    # thinpool then reads the directory itself (profile_dir is omitted)
+    assert plan_for(tmp_path, monkeypatch, sections=sections)["profile_dir"] == ""
+
+
+def test_tools_missing_are_those_the_host_read_did_not_find(tmp_path, monkeypatch):
+    sections = host_read(tmp_path, "/var/lib/docker", tools=("lvm", "no-such-tool-here"))
+    assert [os.path.basename(line) for line in sections["tools"]] == ["lvm"]
+    plan = plan_for(tmp_path, monkeypatch, sections=sections)
+    assert plan["tools_missing"] == ["thin_check"]
+    assert plan["install_prerequisites"] is True
+    (tmp_path / "b").mkdir()
+    assert plan_for(tmp_path / "b", monkeypatch, devicemapper_install_packages="no")["install_prerequisites"] is False
+
+
+def test_the_roles_constants_are_the_plans():
+    with open(os.path.join(ROLE, "vars", "main.yml")) as handle:
+        role_vars = yaml.safe_load(handle)
+    assert tuple(role_vars["__devicemapper_tools"]) == dmplan.TOOLS
+    assert role_vars["__devicemapper_state_file"].replace("{{ __devicemapper_state_dir }}",
+                                                          role_vars["__devicemapper_state_dir"]) == dmplan.STATE_FILE
+    assert set(role_vars["__devicemapper_variables"]) == set(DEFAULTS)
+    for name, value in role_vars["__devicemapper_variables"].items():
+        assert value == "{{ %s }}" % name
+
+
+# ---- absent with devicemapper_remove_pool
+
+def test_removing_the_pool_forgets_its_backups(tmp_path, monkeypatch):
+    mine = str(tmp_path / "empty") + ".bk-20250101T000000Z"
+    other = str(tmp_path / "empty") + ".bk-20250102T000000Z"
+    for path in (mine, other):
+        os.makedirs(path)
+    backups = [{"path": mine, "store": "devicemapper:docker-thinpool", "inside": False},
+               {"path": other, "store": "devicemapper:loop", "inside": False}]
+    plan = plan_for(tmp_path, monkeypatch, case=POOL_IN_DAEMON_JSON, flags=False, devicemapper_state="absent",
+                    state=record(pool="docker/thinpool", backups=backups), devicemapper_remove_pool="true",
+                    devicemapper_remove_vg=True, config_plan={"changed": False})
+    assert plan["remove_pool_now"] is True and plan["remove_vg_words"] == " and VG docker"
+    assert plan["pool_backups_words"] == mine
+    assert plan["forget_pool"] is True
+    assert plan["record_without_pool"] == {"pending": None, "pool": "", "backups": [backups[1]]}
+    (tmp_path / "b").mkdir()
+    plan = plan_for(tmp_path / "b", monkeypatch, flags=False, devicemapper_state="absent",
+                    devicemapper_mode="loop-lvm", devicemapper_remove_pool=True, config_plan={"changed": False})
+    assert plan["remove_pool_now"] is False and plan["forget_pool"] is False
+
+
+# ---- verify.yml: what docker info says against the plan
+
+def _info_from_start(tmp_path, docker_out):
+    ran = run_role_script("docker_start.sh", ["start", "info", "no-record", "", "", ""] + ["docker.service"],
+                          tmp_path, {"systemctl": "exit 0", "docker": "cat '%s'" % docker_out})
+    assert ran.returncode == 0, ran.stderr
+    from ansible_collections.container_storage.devicemapper.plugins.filter.docker_info import docker_info
+    return docker_info("\n".join(parse_sections(ran.stdout)["info"]), ran.stderr)
+
+
+def test_verify_accepts_what_the_role_configured_and_names_each_difference(tmp_path, monkeypatch):
+    from case_runner import load_fixture
+    loop_out = tmp_path / "loop.json"
+    loop_out.write_text(load_fixture("docker_storage_info/docker_info_devicemapper_loop")["out"])
+    reading = _info_from_start(tmp_path, loop_out)
+    loop_plan = plan_for(tmp_path, monkeypatch, case=LOOP_RUNNING, devicemapper_mode="loop-lvm",
+                         devicemapper_devices=[], devicemapper_state="present")
+    loop_plan["config_state"] = "present"
+    verified = verify_docker(reading, loop_plan, "vm1")
+    assert verified["mismatches"] == []
+    assert verified["success_msg"] == "Docker runs on devicemapper, pool docker-254:0-15406-pool (loop-lvm)."
+    (tmp_path / "b").mkdir()
+    direct = plan_for(tmp_path / "b", monkeypatch, devicemapper_storage_opts={"dm.use_deferred_deletion": False})
+    verified = verify_docker(reading, direct, "vm1")
+    assert verified["mismatches"] == [
+        "expected Pool Name: docker-thinpool, got docker-254:0-15406-pool",
+        "expected no Data loop file in direct-lvm mode, got /var/lib/docker/devicemapper/devicemapper/data",
+        "expected Deferred Deletion Enabled: false, got true"]
+    assert verified["fail_msg"].startswith(
+        "devicemapper role: Docker on vm1 does not run on the storage the role configured (expected Pool Name: ")
+    assert "docker info says: Storage Driver: devicemapper, Pool Name: docker-254:0-15406-pool, Data file: /dev/loop0," \
+        in verified["fail_msg"]
+    direct["config_state"] = "absent"
+    assert verify_docker(reading, direct, "vm1")["mismatches"] == [
+        "expected Docker running on another driver than devicemapper, got devicemapper"]
+
+
+def test_verify_after_a_failed_docker_info_names_the_error(tmp_path, monkeypatch):
+    reading = _info_from_start(tmp_path, tmp_path / "missing")  # docker fails: cat of a missing file
+    assert reading["info"] is None and "docker info printed no JSON" in reading["info_error"]
+    plan = plan_for(tmp_path, monkeypatch)
+    verified = verify_docker(reading, plan, "vm1")
+    assert verified["mismatches"][0] == "expected Storage Driver: devicemapper, got none"
+    assert verified["fail_msg"].endswith("(%s)" % reading["info_error"])
+
+
+# ---- containerd's snapshotter (probe_containerd.yml): may containerd take the pool?
+
+POOL_EMPTY = [["thinpool", "twi-a-tz--", "0.00", ""]]
+POOL_USED = [["thinpool", "twi-aotz--", "3.12", ""]]
+
+
+def containerd_plan(tmp_path, monkeypatch, rows=(), metadata=False, state=None, case=DOCKER_26, **read):
+    from devicemapper_reads import containerd_read
+    probe = storage_info(case, tmp_path, monkeypatch)
+    sections = dict(host_read(tmp_path, probe["data_root"], state=state))
+    sections.update(containerd_read(tmp_path, rows, metadata=metadata, **read))
+    return plan_devicemapper(probe, sections, variables(devicemapper_devices=DEVICES), STAMP, host="vm1")
+
+
+def test_a_new_or_empty_pool_is_containerds_to_take(tmp_path, monkeypatch):
+    plan = containerd_plan(tmp_path, monkeypatch)
+    assert plan["runtime"] == "containerd-snapshotter" and plan["foreign_data"] == [] and plan["refusals"] == []
+    for rows, metadata in ((POOL_EMPTY, False), (POOL_USED, True)):
+        (tmp_path / str(metadata)).mkdir()
+        # containerd's own thin devices are not LVM volumes; its metadata.db says they are its own.
+        assert containerd_plan(tmp_path / str(metadata), monkeypatch, rows, metadata)["foreign_data"] == []
+
+
+def test_a_vg_that_does_not_exist_yet_has_no_rows(tmp_path, monkeypatch):
+    from devicemapper_reads import containerd_read
+    sections = containerd_read(tmp_path, POOL_USED, vg="othervg")
+    assert [line for line in sections["pool"] if line] == []
+
+
+def test_a_pool_with_lvm_thin_volumes_is_refused(tmp_path, monkeypatch):
+    rows = POOL_EMPTY + [["olddata", "Vwi-a-tz--", "0.00", "thinpool"], ["other", "-wi-a-----", "", ""]]
+    plan = containerd_plan(tmp_path, monkeypatch, rows, metadata=True)
+    assert plan["foreign_data"] == ["LVM thin volumes olddata"]
+    message = plan["refusals"][0]
+    for part in ("thin pool docker/thinpool (docker-thinpool) on vm1", "Nothing was changed", "playbooks/migrate.yml",
+                 "already holds data that is not containerd's: LVM thin volumes olddata."):
+        assert part in message
+
+
+def test_data_in_use_without_containerds_metadata_is_refused(tmp_path, monkeypatch):
+    found = containerd_plan(tmp_path, monkeypatch, POOL_USED)["foreign_data"]
+    assert len(found) == 1 and "3.12%" in found[0] and "/var/lib/containerd/devmapper/metadata.db" in found[0]
+
+
+def test_a_pool_of_dockers_graph_driver_is_refused(tmp_path, monkeypatch):
+    assert len(containerd_plan(tmp_path, monkeypatch, POOL_EMPTY, state=record(pool="docker/thinpool"))[
+        "foreign_data"]) == 1
+    backups = [{"path": "/var/lib/docker.bk-1", "store": "devicemapper:docker-thinpool"}]
+    (tmp_path / "b").mkdir()
+    found = containerd_plan(tmp_path / "b", monkeypatch, POOL_EMPTY, metadata=True, state=record(backups=backups))
+    assert "devicemapper:docker-thinpool store" in found["foreign_data"][0]
+    # Another pool's record says nothing about this one.
+    (tmp_path / "c").mkdir()
+    assert containerd_plan(tmp_path / "c", monkeypatch, POOL_EMPTY, state=record(pool="docker/otherpool"))[
+        "foreign_data"] == []
+
+
+def test_containerd_must_be_installed_and_the_mode_direct_lvm(tmp_path, monkeypatch):
+    plan = containerd_plan(tmp_path, monkeypatch, case=DOCKER_26_NO_CONTAINERD)
+    assert plan["refusals"] == [
+        "devicemapper role: containerd's devmapper snapshotter on vm1 needs devicemapper_mode: direct-lvm (got "
+        "direct-lvm: loop-lvm and docker-managed are the graph driver's own modes) and containerd installed "
+        "(found: None). Nothing was changed."]
+
+
+def test_containerds_service_and_drop_in_are_read(tmp_path, monkeypatch):
+    plan = containerd_plan(tmp_path, monkeypatch, active="inactive", enabled="disabled", dropin="[Service]\n")
+    assert plan["containerd_active"] is False and plan["containerd_enabled"] is False
+    assert base64.b64decode(plan["dropin_found"][0]) == b"[Service]\n"
+    assert plan["dropin_unit"] == "containerd"
+    assert plan["dropin_path"] == "/etc/systemd/system/containerd.service.d/devicemapper-thinpool.conf"
+    (tmp_path / "b").mkdir()
+    plan = containerd_plan(tmp_path / "b", monkeypatch)
+    assert plan["containerd_active"] is True and plan["containerd_enabled"] is True and plan["dropin_found"] == []
+
+
+def test_daemon_json_is_planned_with_the_containerd_image_store(tmp_path, monkeypatch):
+    plan = containerd_plan(tmp_path, monkeypatch)
+    assert plan["with_docker"] is True
+    assert plan["config_plan"]["changed"] is True and plan["docker_restart"] is True
+    assert plan["config_plan"]["config"] == {"features": {"containerd-snapshotter": True},
+                                             "storage-driver": "devmapper"}
+    wanted = json.dumps({"features": {"containerd-snapshotter": True}, "storage-driver": "devmapper"})
+    (tmp_path / "b").mkdir()
+    probe = storage_info(DOCKER_26, tmp_path / "b", monkeypatch, files={"daemon.json": wanted},
+                         path="{tmpdir}/daemon.json")
+    from devicemapper_reads import containerd_read
+    sections = dict(host_read(tmp_path / "b", probe["data_root"]), **containerd_read(tmp_path / "b"))
+    plan = plan_devicemapper(probe, sections, variables(devicemapper_devices=DEVICES), STAMP)
+    assert plan["config_plan"]["changed"] is False and plan["docker_restart"] is False
+    # Docker not managed: nothing to plan, nothing refused
+    plan = plan_devicemapper(probe, sections, variables(devicemapper_devices=DEVICES,
+                                                        devicemapper_manage_docker=False), STAMP)
+    assert plan["with_docker"] is False and plan["config_plan"] == {"changed": False, "failed": False, "msg": ""}
