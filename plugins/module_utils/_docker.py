@@ -35,6 +35,7 @@ from ansible_collections.container_storage.devicemapper.plugins.module_utils._va
     InputError, not_empty, refuse_empty, systemd_unit_name,
 )
 
+
 # ---------------------------------------------------------------- the plan
 
 def conflicts_refusal(path, conflicts):
