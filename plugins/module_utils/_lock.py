@@ -23,7 +23,11 @@ import fcntl
 import os
 import time
 
-from ansible.module_utils.six.moves import shlex_quote
+# The stdlib only: thinpool_monitor's collector imports this module on hosts without Ansible.
+try:
+    from shlex import quote as shlex_quote
+except ImportError:  # Python 2.7
+    from pipes import quote as shlex_quote
 
 LOCK_NAME = "container-storage-devicemapper.lock"
 # The first directory that exists is used; all are local, none survive a reboot
