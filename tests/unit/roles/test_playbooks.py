@@ -103,8 +103,21 @@ def test_direct_lvm_leaves_the_wave_to_finish_before_it_stops():
     assert wave["block"] == [{"name": "Put Docker on devicemapper",
                               "ansible.builtin.import_role": {"name": "container_storage.devicemapper.devicemapper"}}]
     guard = wave["always"][-1]
-    assert "devicemapper_max_fail_percentage" in guard["ansible.builtin.assert"]["that"]
+    assert_sums_up_with_the_filter(guard, "devicemapper")
     assert "roles" not in play and "post_tasks" not in play
+
+
+def assert_sums_up_with_the_filter(guard, role):
+    """The wave's decisions are wave_summary's (tests/unit/plugins/filter/test_wave_summary.py): the task only
+    passes the playbook's values and shows its messages."""
+    summary = "%s_wave_summary" % role
+    assert guard["ansible.builtin.assert"] == {"that": "not %s.stop" % summary,
+                                               "success_msg": "{{ %s.summary }}" % summary,
+                                               "fail_msg": "{{ %s.fail_msg }}" % summary}
+    call = " ".join(guard["vars"][summary].split())
+    assert call == ("{{ %s_wave | container_storage.devicemapper.wave_summary(hostvars, '%s', "
+                    "%s_max_fail_percentage | default(0), ansible_check_mode, inventory_hostname) }}"
+                    % (role, role, role))
 
 
 MIGRATE_PLAYBOOK = os.path.join(os.path.dirname(PLAYBOOK), "migrate.yml")
@@ -118,7 +131,7 @@ def test_migrate_leaves_the_wave_to_finish_and_sums_it_up():
                               "ansible.builtin.import_role": {"name": "container_storage.devicemapper.migrate"}}]
     guard = wave["always"][-1]
     assert guard["run_once"] is True and guard["any_errors_fatal"] is True
-    assert "migrate_max_fail_percentage" in guard["ansible.builtin.assert"]["that"]
+    assert_sums_up_with_the_filter(guard, "migrate")
 
 
 @pytest.mark.skipif(not os.path.exists(MIGRATE_PLAYBOOK), reason="collection not linked under .build (make setup)")
