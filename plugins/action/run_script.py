@@ -75,8 +75,8 @@ class ActionModule(ActionBase):
         # merge standard error into standard output and end lines with \r\n.
         text = script_text(script, params["host_lock"], params["lock_timeout"])
         ran = self._low_level_execute_command(command, sudoable=True, in_data=to_bytes(text))
-        rc, err = split_status(ran["rc"], ran.get("stderr", ""))
-        task_result.update(result(rc, ran.get("stdout", ""), err, params["timeout"], started_python=False))
+        rc, out, err = split_status(ran["rc"], ran.get("stdout", ""), ran.get("stderr", ""))
+        task_result.update(result(rc, out, err, params["timeout"], started_python=False))
         return task_result
 
     def _read_src(self, src):

@@ -51,7 +51,7 @@ TIMEOUT_MAX = 86400
 STATUS_MARKER = "@@container_storage.run_script rc="
 STDIN_LAUNCHER = ('/bin/sh -c "$(cat)" "$0" "$@"; rc=$?; printf \'\\n%s%%d\\n\' "$rc" >&2; exit "$rc"'
                   % STATUS_MARKER)
-_STATUS_AT_END = re.compile(r"\n%s([0-9]+)\n\Z" % re.escape(STATUS_MARKER))
+_STATUS_AT_END = re.compile(r"\r?\n%s([0-9]+)\r?\n\Z" % re.escape(STATUS_MARKER))
 
 # A line that starts a section of the script's output, and the one that ends the last.
 _SECTION = re.compile(r"\A@@([A-Za-z0-9_.-]+)\Z")
@@ -97,19 +97,25 @@ def launcher_argv(args, timeout):
             + list(args))
 
 
-def split_status(rc, err):
-    """The launcher's run: (the script's exit status, its standard error without the launcher's line).
+def split_status(rc, out, err):
+    """The launcher's run: (the script's exit status, its output, its standard error), without the launcher's line.
 
-    Without the launcher's line the script did not finish by itself (timeout(1) stopped it,
-    and the connection's exit status says so), or the connection lost it: an exit status
-    of 0 then is no status at all, and None is returned.
+    The line is looked for at the end of standard error, then at the end of standard output
+    (a connection that merges the two). Without it the script did not finish by itself
+    (timeout(1) stopped it, and the connection's exit status says so), or the connection
+    lost it: an exit status of 0 then is no status at all, and None is returned.
     """
-    found = _STATUS_AT_END.search(err)
-    if found:
-        return int(found.group(1)), err[:found.start()]
+    for stream in ("err", "out"):
+        text = err if stream == "err" else out
+        found = _STATUS_AT_END.search(text)
+        if found:
+            text = text[:found.start()]
+            if stream == "err":
+                return int(found.group(1)), out, text
+            return int(found.group(1)), text, err
     if rc == 0:
-        return None, err
-    return rc, err
+        return None, out, err
+    return rc, out, err
 
 
 def parse_sections(text):

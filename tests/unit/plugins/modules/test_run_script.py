@@ -209,14 +209,16 @@ def test_no_exit_status_is_a_failure():
 def test_the_launchers_status_line_is_the_exit_status():
     marker = _script.STATUS_MARKER
     # Ansible turns a connection's missing exit status into 0: the launcher's line decides
-    assert _script.split_status(0, "warn\n\n%s3\n" % marker) == (3, "warn\n")
-    assert _script.split_status(0, "no newline\n%s0\n" % marker) == (0, "no newline")
-    assert _script.split_status(0, "\n%s0\n" % marker) == (0, "")
+    assert _script.split_status(0, "out\n", "warn\n\n%s3\n" % marker) == (3, "out\n", "warn\n")
+    assert _script.split_status(0, "", "no newline\n%s0\n" % marker) == (0, "", "no newline")
+    assert _script.split_status(0, "", "\n%s0\n" % marker) == (0, "", "")
+    # a connection that merges standard error into standard output, on a terminal
+    assert _script.split_status(0, "out\r\n\r\n%s4\r\n" % marker, "") == (4, "out\r\n", "")
     # no line: stopped by timeout(1) (the connection's status says so), or no status at all
-    assert _script.split_status(124, "") == (124, "")
-    assert _script.split_status(0, "") == (None, "")
+    assert _script.split_status(124, "", "") == (124, "", "")
+    assert _script.split_status(0, "out", "") == (None, "out", "")
     # only the launcher's own last line counts
-    assert _script.split_status(0, "%s0\nmore\n" % marker) == (None, "%s0\nmore\n" % marker)
+    assert _script.split_status(0, "", "%s0\nmore\n" % marker) == (None, "", "%s0\nmore\n" % marker)
 
 
 def test_the_launcher_reports_the_scripts_status(tmp_path):
@@ -224,7 +226,7 @@ def test_the_launcher_reports_the_scripts_status(tmp_path):
     for script, rc in (('echo "$1" >&2; exit 5', 5), ("printf partial >&2", 0), ("exec 2>&-; echo out", 0)):
         ran = subprocess.run(argv, input=script, capture_output=True, text=True, timeout=30, check=False)
         assert ran.returncode == rc
-        assert _script.split_status(None, ran.stderr)[0] == rc, ran.stderr
+        assert _script.split_status(None, ran.stdout, ran.stderr)[0] == rc, ran.stderr
 
 
 # --- host lock ---------------------------------------------------------------------------
