@@ -308,6 +308,11 @@ SRC_PLAYBOOK = """
         src: empty.sh
       register: empty
       ignore_errors: true
+    - name: a file that cannot be read
+      container_storage.devicemapper.run_script:
+        src: a-directory
+      register: unreadable
+      ignore_errors: true
     - name: under the host lock
       container_storage.devicemapper.run_script:
         script: readlink /proc/self/fd/9
@@ -318,7 +323,7 @@ SRC_PLAYBOOK = """
     - name: results
       ansible.builtin.copy:
         content: "{{{{ dict(from_file=from_file, from_role=from_role, missing=missing, empty=empty,
-                            locked=locked) | to_json }}}}"
+                            unreadable=unreadable, locked=locked) | to_json }}}}"
         dest: "{tmp}/results.json"
         mode: "0600"
 """
@@ -344,6 +349,7 @@ def run_src_playbook(tmp_path, pipelining, lock_timeout):
     (tmp_path / "files").mkdir()
     (tmp_path / "files" / "sections.sh").write_text(SECTIONS_SH)
     (tmp_path / "files" / "empty.sh").write_text("")
+    (tmp_path / "files" / "a-directory").mkdir()
     (tmp_path / "files" / "whose.sh").write_text("echo the playbook's\n")
     role = tmp_path / "roles" / "reader"
     (role / "files").mkdir(parents=True)
@@ -383,8 +389,12 @@ def test_src_sections_and_host_lock_on_both_paths(tmp_path, monkeypatch, pipelin
     missing = results["missing"]
     assert missing["failed"] is True and missing["changed"] is False
     assert missing["msg"].startswith("src: cannot find no-such-script.sh: ")
+    assert str(tmp_path / "files") in missing["msg"]  # where it was looked for
     assert results["empty"]["failed"] is True
     assert results["empty"]["msg"].startswith("src: must not be empty")
+    unreadable = results["unreadable"]
+    assert unreadable["failed"] is True and unreadable["changed"] is False
+    assert unreadable["msg"].startswith("src: cannot read %s: " % (tmp_path / "files" / "a-directory"))
     assert results["locked"]["rc"] == 0 and results["locked"]["stdout"] == lock
 
 
