@@ -550,9 +550,12 @@ def _listed_backups(sizes, recorded):
 
 
 def verify_docker(state_now, plan, host):
-    """verify.yml's comparison of what `docker info` says with what the role configured.
+    """verify.yml's comparison of what `docker info` says with what the role configured
+    (snapshotter.yml's with containerd's snapshotter: verify_containerd).
 
     state_now: docker_storage_info's result, or the docker_info filter's reading of the start's output."""
+    if plan["runtime"] == SNAPSHOTTER:
+        return verify_containerd(state_now, plan, host)
     info = (state_now or {}).get("info") or {}
     info_error = (state_now or {}).get("info_error") or ""
     status = info.get("driver_status") or {}
@@ -590,4 +593,30 @@ def verify_docker(state_now, plan, host):
         success_msg="Docker runs on %s%s (%s)." % (
             driver, (", pool %s" % status["Pool Name"]) if "Pool Name" in status else "",
             "loop-lvm" if "Data loop file" in status else "no loop file"),
+    )
+
+
+def verify_containerd(reprobe, plan, host):
+    """What containerd and Docker report after snapshotter.yml's restarts (docker_storage_info
+    with read_containerd), against containerd's snapshotter on the plan's pool."""
+    info = reprobe.get("info") or {}
+    containerd = reprobe.get("containerd") or {}
+    plugin = containerd.get("devmapper_plugin") or "none"
+    with_docker = plan["with_docker"]
+    checks = [
+        (plugin == "ok", "containerd's devmapper snapshotter plugin is %s, expected ok (pool %s)"
+         % (plugin, plan["dm_name"])),
+        (not with_docker or info.get("driver") == "devmapper",
+         "docker info says Storage Driver: %s, expected devmapper" % (info.get("driver") or "-")),
+        (not with_docker or info.get("driver_type") == "io.containerd.snapshotter.v1",
+         "docker info says driver-type: %s, expected io.containerd.snapshotter.v1" % (info.get("driver_type") or "-")),
+    ]
+    mismatches = [message for ok, message in checks if not ok]
+    errors = [" (%s)" % error for error in (containerd.get("plugins_error"), reprobe.get("info_error")) if error]
+    return dict(
+        mismatches=mismatches,
+        fail_msg="devicemapper role: on %s %s.%s" % (host, "; ".join(mismatches), "".join(errors)),
+        success_msg="containerd's devmapper snapshotter is ok on pool %s%s." % (
+            plan["dm_name"], ("; Docker runs on %s (%s)" % (info.get("driver"), info.get("driver_type")))
+            if with_docker else ""),
     )

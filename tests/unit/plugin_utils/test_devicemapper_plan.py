@@ -692,3 +692,43 @@ def test_daemon_json_is_planned_with_the_containerd_image_store(tmp_path, monkey
     plan = plan_devicemapper(probe, sections, variables(devicemapper_devices=DEVICES,
                                                         devicemapper_manage_docker=False), STAMP)
     assert plan["with_docker"] is False and plan["config_plan"] == {"changed": False, "failed": False, "msg": ""}
+
+
+# ---- snapshotter.yml's verification: what containerd and Docker report after the restarts
+
+@pytest.mark.parametrize("case, mismatches", [
+    ("docker_26_image_store_on_the_devmapper_snapshotter", []),
+    ("docker_26_on_devmapper_with_the_plugin_in_error_warns",
+     ["containerd's devmapper snapshotter plugin is error, expected ok (pool docker-thinpool)"]),
+    ("docker_26_image_store_on_containerds_default_snapshotter",
+     ["docker info says Storage Driver: overlayfs, expected devmapper"]),
+    (DOCKER_26, ["containerd's devmapper snapshotter plugin is skip, expected ok (pool docker-thinpool)",
+                 "docker info says Storage Driver: overlay2, expected devmapper",
+                 "docker info says driver-type: -, expected io.containerd.snapshotter.v1"]),
+])
+def test_containerds_snapshotter_is_verified_with_docker(case, mismatches, tmp_path, monkeypatch):
+    plan = containerd_plan(tmp_path, monkeypatch)
+    (tmp_path / "after").mkdir()
+    reprobe = storage_info(case, tmp_path / "after", monkeypatch, flags=False)
+    verified = verify_docker(reprobe, plan, "vm1")
+    assert verified["mismatches"] == mismatches
+    if mismatches:
+        assert verified["fail_msg"] == "devicemapper role: on vm1 %s." % "; ".join(mismatches)
+    else:
+        assert verified["success_msg"] == ("containerd's devmapper snapshotter is ok on pool docker-thinpool; "
+                                           "Docker runs on devmapper (io.containerd.snapshotter.v1).")
+
+
+def test_containerds_snapshotter_without_docker_is_verified_on_the_plugin_alone(tmp_path, monkeypatch):
+    from devicemapper_reads import containerd_read
+    probe = storage_info(DOCKER_26, tmp_path, monkeypatch)
+    sections = dict(host_read(tmp_path, probe["data_root"]), **containerd_read(tmp_path))
+    plan = plan_devicemapper(probe, sections, variables(devicemapper_devices=DEVICES,
+                                                        devicemapper_manage_docker=False), STAMP)
+    (tmp_path / "after").mkdir()
+    stopped = storage_info("docker_26_stopped_with_the_image_store_in_daemon_json_and_containerd_stopped",
+                           tmp_path / "after", monkeypatch, flags=False)
+    verified = verify_docker(stopped, plan, "vm1")
+    assert verified["mismatches"] == ["containerd's devmapper snapshotter plugin is none, expected ok "
+                                      "(pool docker-thinpool)"]
+    assert verified["fail_msg"].endswith("(pool docker-thinpool). (%s)" % stopped["containerd"]["plugins_error"])
