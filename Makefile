@@ -89,8 +89,9 @@ compat:
 sanity36: setup
 	tools/sanity/sanity36.sh $(SANITY_DIR)-py36
 
+# Every image the scenarios and matrix legs boot (bookworm, trixie), before any VM starts.
 lab-image: setup
-	$(LAB) build
+	$(BIN)/python tools/lab/run_scenarios.py --images-only $(SCENARIOS) $(MATRIX_LEGS)
 
 # Each scenario boots its own VMs; whatever happens, none is left running.
 # Two VMs at a time (what two cores carry), each job into .build/molecule-logs/<job>.log;

@@ -36,3 +36,17 @@ def test_every_scenario_has_a_measured_duration():
 def test_the_waves_scenario_is_counted_as_three_vms():
     assert run_scenarios.vms_needed("waves") == 3
     assert run_scenarios.vms_needed("matrix:core2.16-py3.6") == 1
+
+
+def test_every_image_the_jobs_boot_is_built_first():
+    platforms = {"lab": [{}], "containerd": [{"suite": "trixie"}], "waves": [{}, {}, {}],
+                 "matrix:x": [{"suite": "bookworm"}]}.get
+    assert run_scenarios.suites_needed(["lab", "waves"], platforms) == ["bookworm"]
+    assert run_scenarios.suites_needed(["containerd"], platforms) == ["trixie"]
+    assert run_scenarios.suites_needed(["lab", "containerd", "waves", "matrix:x"], platforms) == ["bookworm", "trixie"]
+
+
+def test_the_repository_scenarios_need_both_images():
+    scenarios = [name for name in os.listdir(os.path.join(run_scenarios.REPO, "molecule"))
+                 if name != "shared" and os.path.isdir(os.path.join(run_scenarios.REPO, "molecule", name))]
+    assert run_scenarios.suites_needed(scenarios + ["matrix:core2.16-py3.6"]) == ["bookworm", "trixie"]

@@ -18,6 +18,14 @@ trixie (Debian 13, Docker 26 and containerd 1.7, for containerd's devmapper
 snapshotter). Each has its own cached image. LAB_SUITE sets the default suite
 for tools that call up() without one (tools/lab/record_fixtures.py).
 
+A VM starts from a snapshot of a just-booted guest of its image when it can: the
+first `up` of an image (per CPU count and memory) boots it cold with no spare disk,
+saves its RAM and root disk under the image's cache directory, and every later `up`
+restores that in seconds instead of a 25-75 s boot, gives it its own root overlay,
+plugs in its new spare disks, sets its clock and checks it sees the disks in order.
+A restore that fails falls back to a cold boot; LAB_SNAPSHOT=0 always boots cold.
+`cycle` always boots cold (a real power cycle).
+
 Software emulation is the default: on these machines /dev/kvm opens but a
 Linux guest hangs at kernel start. Set LAB_ACCEL=kvm to opt in to KVM.
 """
@@ -56,8 +64,16 @@ SUITES = {"bookworm": PACKAGES, "trixie": TRIXIE_PACKAGES}
 DEFAULT_SUITE = os.environ.get("LAB_SUITE", SUITE)
 ROOT_SIZE = "3G"
 BOOT_TIMEOUT = int(os.environ.get("LAB_BOOT_TIMEOUT", "240"))
-# A console silent this long before SSH answers is a hung boot, not a slow one.
+# A guest that shows no progress this long (console silent, the SSH port unchanged)
+# before its login prompt is a hung boot, not a slow one. Both grow with the suite's
+# boot time (boot_limits).
 BOOT_STALL_SECONDS = int(os.environ.get("LAB_BOOT_STALL_SECONDS", "60"))
+# Seconds from qemu's start to SSH, measured on a loaded 2-core host under emulation.
+SUITE_BOOT_SECONDS = {"bookworm": 27, "trixie": 75}
+# Restore VMs from a snapshot of a just-booted guest (see up()); 0 boots every VM cold.
+USE_SNAPSHOTS = os.environ.get("LAB_SNAPSHOT", "1") != "0"
+# Bump when qemu_argv's devices change: a snapshot restores only into the same devices.
+SNAPSHOT_FORMAT = 2
 BOOT_ATTEMPTS = 3
 # A VM outlives no test run: qemu is started under `timeout`.
 VM_MAX_LIFETIME = os.environ.get("LAB_VM_MAX_LIFETIME", "4h")
@@ -111,13 +127,14 @@ def build_image(suite=SUITE):
         try:
             key = os.path.join(work, "id_ed25519")
             subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "lab",
-                            "-f", key], check=True)
+                            "-f", key], check=True, stdout=sys.stderr)
             tree = os.path.join(work, "tree")
             hook = 'sh %s "$1" %s' % (os.path.join(HERE, "customize.sh"), key + ".pub")
             log("building the %s image with mmdebstrap (about a minute)" % suite)
             subprocess.run(["mmdebstrap", "--variant=minbase", "--quiet",
                             "--include=" + ",".join(suite_packages(suite)),
-                            "--customize-hook=" + hook, suite, tree, MIRROR], check=True)
+                            "--customize-hook=" + hook, suite, tree, MIRROR],
+                           check=True, stdout=sys.stderr)
             boot = os.path.join(tree, "boot")
             for prefix, name in (("vmlinuz-", "vmlinuz"), ("initrd.img-", "initrd.img")):
                 found = sorted(f for f in os.listdir(boot) if f.startswith(prefix))
@@ -125,7 +142,8 @@ def build_image(suite=SUITE):
                     raise LabError("the image has no %s*" % prefix)
                 shutil.copy(os.path.join(boot, found[-1]), os.path.join(work, name))
             subprocess.run(["mkfs.ext4", "-q", "-d", tree, "-L", "root",
-                            os.path.join(work, "root.img"), ROOT_SIZE], check=True)
+                            os.path.join(work, "root.img"), ROOT_SIZE],
+                           check=True, stdout=sys.stderr)
             shutil.rmtree(tree)
             with open(os.path.join(work, "ready"), "w") as ready:
                 ready.write("built in %.0f s\n" % (time.time() - started))
@@ -169,32 +187,49 @@ def vm_config(name):
     return read_json(path)
 
 
-def qemu_argv(config):
+def qemu_argv(config, incoming_fd=None):
+    """qemu's command line; with ``incoming_fd`` it restores a snapshot (spare disks are
+    plugged in afterwards, see restore_snapshot)."""
     accel = os.environ.get("LAB_ACCEL", "tcg")
     if accel == "kvm":
         accel_args = ["-accel", "kvm", "-cpu", "host"]
     else:
-        accel_args = ["-accel", "tcg,thread=multi", "-cpu", "max"]
+        accel_args = ["-accel", "tcg,thread=multi", "-cpu", os.environ.get("LAB_CPU", "max")]
     directory = config["dir"]
     argv = ["timeout", "--signal=KILL", VM_MAX_LIFETIME, "qemu-system-x86_64"] + accel_args + [
         "-m", str(config["memory"]), "-smp", str(config["cpus"]),
         "-display", "none", "-monitor", "none", "-no-user-config", "-nodefaults",
         "-serial", "file:" + os.path.join(directory, "console.log"),
         "-pidfile", os.path.join(directory, "qemu.pid"),
+        "-qmp", "unix:%s,server=on,wait=off" % os.path.join(directory, "qmp.sock"),
         "-kernel", os.path.join(config["image"], "vmlinuz"),
         "-initrd", os.path.join(config["image"], "initrd.img"),
         "-append", "root=LABEL=root rw console=ttyS0 systemd.show_status=0",
-        # Explicit devices, root first: PCI slots (so vda, vdb, ...) follow this order.
+        # Explicit devices and PCI slots, root first (so vda, vdb, ...): a disk plugged
+        # into a restored guest takes the slot it has in a cold boot.
         "-drive", "file=%s,if=none,id=root,format=qcow2,cache=unsafe"
                   % os.path.join(directory, "root.qcow2"),
-        "-device", "virtio-blk-pci,drive=root,serial=labroot",
+        "-device", "virtio-blk-pci,drive=root,serial=labroot,addr=0x%x" % ROOT_PCI_SLOT,
+        # A restored guest gets a new generation ID, so its kernel reseeds its random
+        # numbers instead of repeating the snapshot's.
+        "-device", "vmgenid,guid=auto",
         "-netdev", "user,id=net0,hostfwd=tcp:127.0.0.1:%d-:22" % config["port"],
-        "-device", "virtio-net-pci,netdev=net0",
+        "-device", "virtio-net-pci,netdev=net0,addr=0x%x" % NET_PCI_SLOT,
     ]
+    if incoming_fd is not None:
+        return argv + ["-incoming", "fd:%d" % incoming_fd]
     for index, disk in enumerate(config["disks"], start=1):
         argv += ["-drive", "file=%s,if=none,id=disk%d,format=qcow2,cache=unsafe" % (disk, index),
-                 "-device", "virtio-blk-pci,drive=disk%d,serial=labdisk%d" % (index, index)]
+                 "-device", "virtio-blk-pci,drive=disk%d,serial=labdisk%d,addr=0x%x"
+                 % (index, index, disk_pci_slot(index))]
     return argv
+
+
+ROOT_PCI_SLOT, NET_PCI_SLOT = 2, 3
+
+
+def disk_pci_slot(index):
+    return NET_PCI_SLOT + index
 
 
 def qemu_pid(config):
@@ -207,17 +242,20 @@ def qemu_pid(config):
         return None
 
 
-def start_qemu(config):
-    pidfile = os.path.join(config["dir"], "qemu.pid")
-    if os.path.exists(pidfile):
-        os.unlink(pidfile)
+def start_qemu(config, incoming=None):
+    """Start qemu (a cold boot, or with ``incoming``, an open snapshot state file, a restore)."""
+    for stale in ("qemu.pid", "qmp.sock"):
+        if os.path.exists(os.path.join(config["dir"], stale)):
+            os.unlink(os.path.join(config["dir"], stale))
     with open(os.path.join(config["dir"], "console.log"), "ab"):
         pass
+    incoming_fd = incoming.fileno() if incoming is not None else None
     with open(os.path.join(config["dir"], "qemu.log"), "ab") as qlog:
         # own session: the VM must not die with the shell that started it
         # (molecule's create step); `down` and the callers' traps end it.
-        proc = subprocess.Popen(qemu_argv(config), stdin=subprocess.DEVNULL, stdout=qlog,
-                                stderr=qlog, start_new_session=True)
+        proc = subprocess.Popen(qemu_argv(config, incoming_fd), stdin=subprocess.DEVNULL,
+                                stdout=qlog, stderr=qlog, start_new_session=True,
+                                pass_fds=() if incoming_fd is None else (incoming_fd,))
     config["launcher_pid"] = proc.pid
     write_json(os.path.join(config["dir"], "vm.json"), config)
     return proc
@@ -243,14 +281,19 @@ def console_tail(config, lines=40):
 
 
 BOOT_FAILURES = ("Dropping to a shell", "Kernel panic", "emergency mode")
+# serial-getty's prompt: the guest's userspace is up, sshd is (slowly) on its way.
+LOGIN_PROMPT = "login:"
 
 
-def boot_failure(config):
+def read_console(config):
     try:
         with open(config["console_log"], errors="replace") as handle:
-            text = handle.read()
+            return handle.read()
     except OSError:
-        return None
+        return ""
+
+
+def boot_failure(text):
     return next((marker for marker in BOOT_FAILURES if marker in text), None)
 
 
@@ -258,24 +301,68 @@ class BootStalled(LabError):
     pass
 
 
-def console_size(config):
+def boot_limits(suite):
+    """(stall seconds, timeout seconds) for a cold boot of ``suite``: both grow with the
+    suite's known boot time, so a Debian 13 guest on a loaded host is not cut short."""
+    expected = SUITE_BOOT_SECONDS.get(suite, max(SUITE_BOOT_SECONDS.values()))
+    return max(BOOT_STALL_SECONDS, 2 * expected), max(BOOT_TIMEOUT, 4 * expected)
+
+
+class BootWatch:
+    """Judges from what a booting guest shows whether it is alive.
+
+    Progress is new console output or a change in what the SSH port answers (closed,
+    silent, a banner). A guest whose console reached its login prompt is alive: from
+    there only the overall timeout applies, since sshd may take long on a loaded host.
+    """
+
+    def __init__(self, stall_seconds, now):
+        self.stall_seconds = stall_seconds
+        self.last_progress = now
+        self.seen = None
+        self.at_login = False
+
+    def observe(self, now, console_size, at_login, port_state):
+        """Record one look at the guest; True when it counts as stalled."""
+        self.at_login = self.at_login or at_login
+        state = (console_size, port_state)
+        if state != self.seen:
+            self.seen, self.last_progress = state, now
+        return not self.at_login and now - self.last_progress > self.stall_seconds
+
+
+def ssh_port_state(port, timeout=2.0):
+    """What the forwarded SSH port answers: 'banner', 'silent' (open, nothing said yet) or
+    'closed' (qemu's user network closes it while nothing listens in the guest)."""
     try:
-        return os.path.getsize(config["console_log"])
+        with contextlib.closing(socket.create_connection(("127.0.0.1", port), timeout)) as sock:
+            sock.settimeout(timeout)
+            data = sock.recv(64)
+    except socket.timeout:
+        return "silent"
     except OSError:
-        return 0
+        return "closed"
+    if data.startswith(b"SSH-"):
+        return "banner"
+    return "closed" if not data else "silent"
+
+
+def ssh_answers(config):
+    return subprocess.run(ssh_argv(config, ["true"]), stdout=subprocess.DEVNULL,
+                          stderr=subprocess.DEVNULL, check=False).returncode == 0
 
 
 def wait_for_ssh(config, proc=None):
-    deadline = time.time() + BOOT_TIMEOUT
-    last_size, last_growth = console_size(config), time.time()
-    while time.time() < deadline:
-        size = console_size(config)
-        if size != last_size:
-            last_size, last_growth = size, time.time()
-        elif time.time() - last_growth > BOOT_STALL_SECONDS:
-            raise BootStalled("%s printed nothing on its console for %d s before SSH answered\n%s"
-                              % (config["name"], BOOT_STALL_SECONDS, console_tail(config, 15)))
-        failure = boot_failure(config)
+    stall_seconds, timeout = boot_limits(config.get("suite"))
+    started = time.time()
+    watch = BootWatch(stall_seconds, started)
+    while time.time() < started + timeout:
+        text = read_console(config)
+        port_state = ssh_port_state(config["port"])
+        if watch.observe(time.time(), len(text), LOGIN_PROMPT in text, port_state):
+            raise BootStalled("%s made no progress (console silent, SSH port %s) for %d s\n%s"
+                              % (config["name"], port_state, stall_seconds, console_tail(config, 15)))
+        failure = boot_failure(text)
         if failure == "Kernel panic":
             # Seen under software emulation (a scheduler oops in the guest's first
             # seconds on a loaded host): a fresh boot of the same disks goes through.
@@ -286,12 +373,11 @@ def wait_for_ssh(config, proc=None):
         if proc is not None and proc.poll() is not None:
             raise LabError("qemu for %s exited (rc %s)\n%s" % (config["name"], proc.returncode,
                                                               console_tail(config)))
-        result = subprocess.run(ssh_argv(config, ["true"]), stdout=subprocess.DEVNULL,
-                                stderr=subprocess.DEVNULL, check=False)
-        if result.returncode == 0:
+        # ssh only once sshd greets: a refused ssh costs the busy host a process.
+        if port_state == "banner" and ssh_answers(config):
             return
         time.sleep(1)
-    raise LabError("%s did not answer SSH within %d s\n%s" % (config["name"], BOOT_TIMEOUT,
+    raise LabError("%s did not answer SSH within %d s\n%s" % (config["name"], timeout,
                                                               console_tail(config)))
 
 
@@ -315,8 +401,204 @@ def boot(config, attempts=BOOT_ATTEMPTS):
                 % (str(exc).splitlines()[0], attempt + 1, attempts))
 
 
+# ---------------------------------------------------------------- snapshots
+
+class Qmp:
+    """A minimal QMP client on a VM's qmp.sock."""
+
+    def __init__(self, config, timeout=30):
+        path = os.path.join(config["dir"], "qmp.sock")
+        deadline = time.time() + timeout
+        self.sock = socket.socket(socket.AF_UNIX)
+        self.sock.settimeout(timeout)
+        while True:
+            try:
+                self.sock.connect(path)
+                break
+            except OSError:
+                if time.time() > deadline:
+                    raise LabError("qemu of %s opened no QMP socket in %d s" % (config["name"], timeout))
+                time.sleep(0.1)
+        self.reader = self.sock.makefile("rb")
+        self._reply()  # the greeting
+        self.execute("qmp_capabilities")
+
+    def _reply(self):
+        while True:
+            line = self.reader.readline()
+            if not line:
+                raise LabError("qemu closed its QMP socket")
+            message = json.loads(line)
+            if "event" not in message:
+                return message
+
+    def execute(self, command, fds=(), **arguments):
+        data = json.dumps({"execute": command, "arguments": arguments}).encode()
+        if fds:
+            socket.send_fds(self.sock, [data], list(fds))
+        else:
+            self.sock.sendall(data)
+        reply = self._reply()
+        if "error" in reply:
+            raise LabError("qemu %s: %s" % (command, reply["error"].get("desc", reply["error"])))
+        return reply.get("return")
+
+    def close(self):
+        self.reader.close()
+        self.sock.close()
+
+
+def qemu_version():
+    return subprocess.run(["qemu-system-x86_64", "--version"], capture_output=True, text=True,
+                          check=True).stdout.splitlines()[0]
+
+
+def snapshot_dir(image, cpus, memory):
+    """Where the snapshot of a just-booted guest of ``image`` lives: keyed by everything a
+    restore must match (the VM's shape, qemu, this file's device layout)."""
+    digest = hashlib.sha256(json.dumps([SNAPSHOT_FORMAT, qemu_version(), cpus, memory,
+                                        os.environ.get("LAB_ACCEL", "tcg"),
+                                        os.environ.get("LAB_CPU", "max")]).encode())
+    return os.path.join(image, "snapshot-" + digest.hexdigest()[:12])
+
+
+def save_snapshot(image, suite, cpus, memory):
+    """Boot ``image`` cold with no spare disk, let it settle, and save its RAM and root disk.
+
+    Returns the snapshot's directory, or None when another process is saving it right now
+    (the caller boots cold rather than wait).
+    """
+    target = snapshot_dir(image, cpus, memory)
+    if os.path.exists(os.path.join(target, "ready")):
+        return target
+    with open(target + ".lock", "w") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return None
+        if os.path.exists(os.path.join(target, "ready")):
+            return target
+        started = time.time()
+        work = tempfile.mkdtemp(prefix="snapshot-build-", dir=image)
+        config = {"name": "snapshot-" + os.path.basename(work), "dir": work, "image": image,
+                  "suite": suite, "port": free_port(), "disks": [], "memory": memory,
+                  "cpus": cpus, "identity_file": os.path.join(image, "id_ed25519"),
+                  "console_log": os.path.join(work, "console.log")}
+        try:
+            subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", "-F", "raw", "-b",
+                            os.path.join(image, "root.img"), os.path.join(work, "root.qcow2")],
+                           check=True, stdout=sys.stderr)
+            boot(config)
+            # Let the boot's own jobs finish, so a restored guest has nothing left to start.
+            subprocess.run(ssh_argv(config, ["systemctl is-system-running --wait; sync"]),
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=180,
+                           check=False)
+            qmp = Qmp(config)
+            try:
+                qmp.execute("stop")
+                with open(os.path.join(work, "state"), "wb") as state:
+                    qmp.execute("getfd", fds=[state.fileno()], fdname="state")
+                    qmp.execute("migrate", uri="fd:state")
+                    deadline = time.time() + 300
+                    while True:
+                        status = qmp.execute("query-migrate").get("status")
+                        if status == "completed":
+                            break
+                        if status in ("failed", "cancelled") or time.time() > deadline:
+                            raise LabError("saving the snapshot of %s: migration %s" % (suite, status))
+                        time.sleep(0.2)
+                    os.fsync(state.fileno())
+            finally:
+                qmp.close()
+            stop_qemu(config)
+            os.chmod(os.path.join(work, "root.qcow2"), 0o444)  # the base of every restored root
+            with open(os.path.join(work, "ready"), "w") as ready:
+                ready.write("saved in %.0f s\n" % (time.time() - started))
+            os.rename(work, target)
+            log("snapshot of a booted %s guest saved in %.0f s: %s" % (suite, time.time() - started, target))
+        finally:
+            stop_qemu(config)
+            if os.path.exists(work):
+                shutil.rmtree(work, ignore_errors=True)
+    return target
+
+
+def disk_check_command(count):
+    """One guest command: wait (up to 30 s) for ``count`` plugged spare disks, settle udev,
+    set the clock (a restored guest's stands at the snapshot's time), list disk serials."""
+    return ("set -e; date -u -s @%d >/dev/null; n=0; "
+            "while [ \"$(ls -d /sys/block/vd? | wc -l)\" -lt %d ] && [ $n -lt 150 ]; "
+            "do sleep 0.2; n=$((n+1)); done; udevadm settle; "
+            "for d in /sys/block/vd?; do echo \"${d##*/} $(cat $d/serial)\"; done"
+            % (int(time.time()), count + 1))
+
+
+def expected_disk_serials(count):
+    """What disk_check_command must print: root on vda, spare disk i on the i-th next name."""
+    names = ["vd" + chr(ord("a") + index) for index in range(count + 1)]
+    return dict(zip(names, ["labroot"] + ["labdisk%d" % index for index in range(1, count + 1)]))
+
+
+def parse_disk_serials(output):
+    return dict(line.split(None, 1) for line in output.splitlines() if len(line.split(None, 1)) == 2)
+
+
+def restore_snapshot(config, snapshot):
+    """Start the VM from ``snapshot``, plug its spare disks in, check the guest sees them."""
+    with open(os.path.join(snapshot, "state"), "rb") as state:
+        proc = start_qemu(config, incoming=state)
+        qmp = Qmp(config)
+        try:
+            deadline = time.time() + 60
+            while True:
+                status = qmp.execute("query-status").get("status")
+                if status == "running":
+                    break
+                if status == "paused":
+                    # the guest was stopped for the save, and a restore keeps that state
+                    qmp.execute("cont")
+                    continue
+                if proc.poll() is not None or time.time() > deadline:
+                    raise LabError("qemu for %s did not resume from the snapshot (%s)"
+                                   % (config["name"], status))
+                time.sleep(0.1)
+            for index, disk in enumerate(config["disks"], start=1):
+                node = "disk%d" % index
+                qmp.execute("blockdev-add", driver="qcow2", **{"node-name": node},
+                            file={"driver": "file", "filename": disk},
+                            cache={"direct": False, "no-flush": True})
+                qmp.execute("device_add", driver="virtio-blk-pci", drive=node, id=node,
+                            serial="lab" + node, bus="pci.0", addr="0x%x" % disk_pci_slot(index))
+        finally:
+            qmp.close()
+    deadline = time.time() + 60
+    while not ssh_answers(config):
+        if proc.poll() is not None or time.time() > deadline:
+            raise LabError("%s restored from the snapshot did not answer SSH" % config["name"])
+        time.sleep(0.5)
+    result = subprocess.run(ssh_argv(config, [disk_check_command(len(config["disks"]))]),
+                            capture_output=True, text=True, timeout=120, check=False)
+    seen, expected = parse_disk_serials(result.stdout), expected_disk_serials(len(config["disks"]))
+    if result.returncode != 0 or seen != expected:
+        raise LabError("%s restored from the snapshot: disks %s, expected %s (rc %d: %s)"
+                       % (config["name"], seen, expected, result.returncode, result.stderr.strip()))
+
+
+def create_root_overlay(directory, backing, backing_format):
+    path = os.path.join(directory, "root.qcow2")
+    if os.path.exists(path):
+        os.unlink(path)
+    subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", "-F", backing_format, "-b", backing,
+                    path], check=True, stdout=sys.stderr)
+
+
 def up(name, disks=1, disk_size="10G", memory=1536, cpus=2, suite=None, image=None):
-    """Boot a VM from the suite's image (or from ``image``, a built image directory)."""
+    """Boot a VM from the suite's image (or from ``image``, a built image directory).
+
+    The VM is restored from a snapshot of a just-booted guest when there is one (saved on
+    first use; LAB_SNAPSHOT=0 always boots cold); a restore that goes wrong falls back to a
+    cold boot.
+    """
     suite = suite or DEFAULT_SUITE
     image = image or build_image(suite)
     directory = vm_dir(name)
@@ -326,9 +608,6 @@ def up(name, disks=1, disk_size="10G", memory=1536, cpus=2, suite=None, image=No
             raise LabError("VM %s is already running (port %s)" % (name, old["port"]))
         shutil.rmtree(directory)
     os.makedirs(directory)
-    subprocess.run(["qemu-img", "create", "-q", "-f", "qcow2", "-F", "raw", "-b",
-                    os.path.join(image, "root.img"), os.path.join(directory, "root.qcow2")],
-                   check=True)
     disk_paths = []
     for index in range(1, disks + 1):
         path = os.path.join(directory, "disk%d.qcow2" % index)
@@ -343,13 +622,33 @@ def up(name, disks=1, disk_size="10G", memory=1536, cpus=2, suite=None, image=No
     }
     started = time.time()
     try:
-        boot(config)
+        snapshot = None
+        if USE_SNAPSHOTS:
+            try:
+                snapshot = save_snapshot(image, suite, cpus, memory)
+            except (LabError, OSError, subprocess.SubprocessError) as exc:
+                log("no snapshot of %s (%s); booting cold" % (suite, str(exc).splitlines()[0]))
+        config["boot_mode"] = "cold"
+        if snapshot:
+            restore_started = time.time()
+            create_root_overlay(directory, os.path.join(snapshot, "root.qcow2"), "qcow2")
+            try:
+                restore_snapshot(config, snapshot)
+                config["boot_mode"] = "restored"
+                started = restore_started
+            except (LabError, OSError, subprocess.SubprocessError) as exc:
+                stop_qemu(config)
+                log("%s: the restore failed (%s); booting cold" % (name, str(exc).splitlines()[0]))
+        if config["boot_mode"] == "cold":
+            create_root_overlay(directory, os.path.join(image, "root.img"), "raw")
+            boot(config)
     except BaseException:
         down(name)
         raise
     config["boot_seconds"] = round(time.time() - started, 1)
     write_json(os.path.join(directory, "vm.json"), config)
-    log("%s answered SSH after %.1f s (port %d)" % (name, config["boot_seconds"], config["port"]))
+    log("%s answered SSH after %.1f s (%s, port %d)" % (name, config["boot_seconds"],
+                                                       config["boot_mode"], config["port"]))
     return config
 
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Run molecule scenarios and matrix legs, two VMs' worth at a time, each into its own log.
 
-    run_scenarios.py [--vms 2] [--logs DIR] JOB...
+    run_scenarios.py [--vms 2] [--logs DIR] [--images-only] JOB...
 
 A JOB is a molecule scenario name, or ``matrix:<leg>`` for a leg of tools/lab/matrix.py.
 This machine's two cores carry two emulated VMs well: jobs are started while the VMs they
@@ -13,6 +13,10 @@ would wait with one slot idle for the longest job still running. The rest start 
 (their durations measured in the last full run, below), so that no long job starts last while
 the other slot runs dry. Each job's output goes to DIR/<job>.log; a failed job's log tail is
 printed. Exits 1 when any job failed.
+
+Before any job starts, every lab image the jobs boot is built (or found in the cache), side
+by side: on a new machine a build beside a booting VM slowed both until boots failed.
+``--images-only`` builds them and stops (the Makefile's lab-image target).
 """
 
 import argparse
@@ -26,26 +30,61 @@ import yaml
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
+sys.path.insert(0, HERE)
+import lab  # noqa: E402
+
+
+def platforms(job):
+    """The VMs a job boots, as molecule.yml platforms (a matrix leg boots one, of the lab's
+    default suite: tools/lab/matrix.py calls lab.up without one)."""
+    if job.startswith("matrix:"):
+        return [{"suite": lab.DEFAULT_SUITE}]
+    with open(os.path.join(REPO, "molecule", job, "molecule.yml")) as handle:
+        config = yaml.safe_load(handle) or {}
+    return config.get("platforms") or [{}]
 
 
 def vms_needed(job):
-    if job.startswith("matrix:"):
-        return 1
-    with open(os.path.join(REPO, "molecule", job, "molecule.yml")) as handle:
-        config = yaml.safe_load(handle) or {}
-    return max(1, len(config.get("platforms") or [{}]))
+    return max(1, len(platforms(job)))
+
+
+def suites_needed(jobs, platforms_of=platforms):
+    """The lab images the jobs boot, in a fixed order (molecule/shared/create.yml's
+    default suite is bookworm)."""
+    return sorted({platform.get("suite", "bookworm") for job in jobs for platform in platforms_of(job)})
 
 
 # Seconds each job took in a full `make test` on this machine (two VMs at a time), for the
 # start order only; a job not listed counts as DEFAULT_SECONDS. modes and migrate_containerd are
-# from lab runs beside one other VM (modes: 457 s with two more migrate runs than it keeps).
+# from lab runs beside one other VM (modes: 457 s with two more migrate runs than it keeps);
+# lvm_profile and containerd from runs beside one other VM with VMs restored from the lab's
+# snapshot (containerd: 135 s with a cold Debian 13 boot).
 MEASURED_SECONDS = {
-    "lab": 64, "waves": 539, "containerd": 135, "default": 556, "dm_reload": 262,
-    "docker_daemon_config": 140, "faults": 295, "lvm_profile": 178, "migrate": 808,
+    "lab": 64, "waves": 539, "containerd": 95, "default": 556, "dm_reload": 262,
+    "docker_daemon_config": 140, "faults": 295, "lvm_profile": 205, "migrate": 808,
     "migrate_containerd": 870, "modes": 420, "monitor": 564, "role_check_mode": 154,
     "role_containerd": 557, "thinpool": 247, "matrix:core2.16-py3.6": 236, "matrix:core2.21-py3.11": 150,
 }
 DEFAULT_SECONDS = 300
+
+
+def build_images(suites):
+    """Build (or find) every image, side by side (no VM runs yet); False when one failed."""
+    failures = []
+
+    def build(suite):
+        try:
+            print("=== lab image %s: %s" % (suite, lab.build_image(suite)), flush=True)
+        except (lab.LabError, OSError, subprocess.CalledProcessError) as exc:
+            print("=== building the lab image %s failed: %s" % (suite, exc), flush=True)
+            failures.append(suite)
+
+    threads = [threading.Thread(target=build, args=(suite,)) for suite in suites]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return not failures
 
 
 def start_order(jobs, slots, needed=vms_needed, seconds=MEASURED_SECONDS):
@@ -65,8 +104,14 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--vms", type=int, default=int(os.environ.get("LAB_PARALLEL_VMS", "2")))
     parser.add_argument("--logs", default=os.path.join(REPO, ".build", "molecule-logs"))
+    parser.add_argument("--images-only", action="store_true",
+                        help="build the images the jobs need, run no job")
     parser.add_argument("jobs", nargs="+")
     args = parser.parse_args()
+    if not build_images(suites_needed(args.jobs)):
+        return 1
+    if args.images_only:
+        return 0
     os.makedirs(args.logs, exist_ok=True)
 
     lock = threading.Condition()
