@@ -20,12 +20,8 @@ __metaclass__ = type
 
 import re
 
-try:
-    from collections.abc import Mapping
-except ImportError:  # Python 2
-    from collections import Mapping
-
 from ansible.module_utils.six import string_types
+from ansible.module_utils.six.moves.collections_abc import Mapping
 
 # Per role: the fact its result is in, the extra var of the max fail percentage, and how
 # a host that finished is reported.
