@@ -14,6 +14,7 @@ every molecule scenario already runs; the legs here are the edges the README cla
 Each leg's controller lives in .build/matrix/<leg> (made once, reused).
 """
 
+import fcntl
 import json
 import os
 import shutil
@@ -47,13 +48,18 @@ def controller(leg):
     python, requirement, _ = LEGS[leg]
     venv = os.path.join(REPO, ".build", "matrix", leg)
     stamp = os.path.join(venv, "installed-" + requirement.replace("=", "_"))
-    if not os.path.exists(stamp):
-        shutil.rmtree(venv, ignore_errors=True)
-        subprocess.run([os.path.join(pyenv_python(python), "bin", "python3"), "-m", "venv", venv],
-                       check=True)
-        subprocess.run([os.path.join(venv, "bin", "pip"), "install", "-q", requirement],
-                       check=True)
-        open(stamp, "w").close()
+    os.makedirs(os.path.dirname(venv), exist_ok=True)
+    # make test's sanity36 and this leg's scenario run side by side and both want this venv:
+    # one makes it, the other waits for it.
+    with open(venv + ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not os.path.exists(stamp):
+            shutil.rmtree(venv, ignore_errors=True)
+            subprocess.run([os.path.join(pyenv_python(python), "bin", "python3"), "-m", "venv", venv],
+                           check=True)
+            subprocess.run([os.path.join(venv, "bin", "pip"), "install", "-q", requirement],
+                           check=True)
+            open(stamp, "w").close()
     return venv
 
 
