@@ -117,8 +117,14 @@ def run_playbook(tmp_path, pipelining):
     args = json.dumps([a.format(tmp=tmp_path) for a in HARD_ARGS])
     playbook = tmp_path / "play.yml"
     playbook.write_text(PLAYBOOK.format(args=args, tmp=tmp_path))
+    return run_local_playbook(tmp_path, playbook, pipelining)
+
+
+def run_local_playbook(tmp_path, playbook, pipelining, **environment):
+    """ansible-playbook over the local connection; the results.json the playbook wrote."""
     env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=COLLECTIONS, ANSIBLE_PIPELINING=str(pipelining),
-               ANSIBLE_NOCOLOR="1", ANSIBLE_LOCALHOST_WARNING="0", ANSIBLE_INVENTORY_UNPARSED_WARNING="0")
+               ANSIBLE_NOCOLOR="1", ANSIBLE_LOCALHOST_WARNING="0", ANSIBLE_INVENTORY_UNPARSED_WARNING="0",
+               **environment)
     env.pop("ANSIBLE_CONFIG", None)
     ansible_playbook = os.path.join(os.path.dirname(sys.executable), "ansible-playbook")
     done = subprocess.run([ansible_playbook, "-c", "local", "-e", "ansible_python_interpreter=" + sys.executable,
@@ -363,16 +369,7 @@ def run_src_playbook(tmp_path, pipelining, lock_timeout):
         "  register: from_role\n")
     playbook = tmp_path / "play.yml"
     playbook.write_text(SRC_PLAYBOOK.format(tmp=tmp_path, lock_timeout=lock_timeout))
-    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=COLLECTIONS, ANSIBLE_PIPELINING=str(pipelining),
-               ANSIBLE_NOCOLOR="1", ANSIBLE_LOCALHOST_WARNING="0", ANSIBLE_INVENTORY_UNPARSED_WARNING="0",
-               ANSIBLE_ROLES_PATH=str(tmp_path / "roles"))
-    env.pop("ANSIBLE_CONFIG", None)
-    ansible_playbook = os.path.join(os.path.dirname(sys.executable), "ansible-playbook")
-    done = subprocess.run([ansible_playbook, "-c", "local", "-e", "ansible_python_interpreter=" + sys.executable,
-                           str(playbook)], env=env, capture_output=True, text=True, timeout=300, check=False)
-    assert done.returncode == 0, done.stdout + done.stderr
-    with open(str(tmp_path / "results.json")) as handle:
-        return json.load(handle)
+    return run_local_playbook(tmp_path, playbook, pipelining, ANSIBLE_ROLES_PATH=str(tmp_path / "roles"))
 
 
 @pytest.mark.parametrize("pipelining", [True, False], ids=["no_python", "module"])
