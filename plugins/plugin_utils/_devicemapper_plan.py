@@ -310,8 +310,8 @@ def plan_devicemapper(probe, sections, variables, stamp, config_plan=None, check
             "snapshotter (devicemapper_runtime: auto or containerd-snapshotter; Docker then uses it through the "
             "containerd image store), or move Docker to overlay2; see docs/containerd.md and "
             "docs/devicemapper-guide.md." % (probe.get("dockerd_version"), host))
-    if graphdriver_present and flags["manage_docker"] and not (probe.get("dockerd") is not None
-                                                              and service.get("loaded")):
+    docker_installed = probe.get("dockerd") is not None and service.get("loaded")
+    if graphdriver_present and flags["manage_docker"] and not docker_installed:
         refusals.append(
             "devicemapper role: no dockerd or no %s.service on %s (dockerd: %s). Install Docker Engine 24 or older "
             "first, or set devicemapper_manage_docker: false to prepare the pool and daemon.json before Docker is "

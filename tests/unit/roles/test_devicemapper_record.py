@@ -113,4 +113,3 @@ def test_the_rescue_stops_only_when_the_record_step_failed_and_says_why():
     assert "on h1 the role's record was not written: another run of the role changed" in message
     assert "This run changed nothing of Docker" in message
     assert "Run the role again once the other run has finished." in message
-

@@ -374,5 +374,3 @@ def test_daemon_json_is_planned_before_packages_and_the_pool():
     info = next(task for task in tasks("probe.yml") if "container_storage.devicemapper.docker_storage_info" in task)
     assert render(info["container_storage.devicemapper.docker_storage_info"]["read_storage_flags"],
                   devicemapper_state="present") is True
-
-
