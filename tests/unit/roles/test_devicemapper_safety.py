@@ -184,6 +184,11 @@ def run_script(name, *args):
     subprocess.run(["/bin/sh", script(name)] + list(args), check=True, timeout=30)
 
 
+def ran_script(name, *args):
+    return subprocess.run(["/bin/sh", script(name)] + [str(arg) for arg in args], capture_output=True, text=True,
+                          timeout=30, check=False)
+
+
 def tree(path):
     found = []
     for base, dirs, files in os.walk(path):
@@ -204,7 +209,8 @@ def test_stash_and_unstash_round_trip_and_keep_older_backups(inside):
             handle.write("{}")
         before = tree(root)
         backup = os.path.join(root, "docker.bk-new") if inside else root + ".bk-new"
-        run_script("data_root_stash.sh", root, backup, "inside" if inside else "beside")
+        moved = ran_script("data_root_stash.sh", root, backup, "inside" if inside else "beside")
+        assert (moved.returncode, moved.stdout) == (0, "moved\n"), moved.stderr
         if inside:
             assert sorted(os.listdir(root)) == ["docker.bk-new", "docker.bk-old", "lost+found"]
             assert tree(backup) == ["image", "image/overlay2", "image/overlay2/repositories.json"]
@@ -215,6 +221,44 @@ def test_stash_and_unstash_round_trip_and_keep_older_backups(inside):
         assert not os.path.exists(backup)
     finally:
         shutil.rmtree(work)
+
+
+@pytest.mark.parametrize("inside", [True, False])
+def test_a_data_root_with_content_is_never_stashed_over_an_existing_backup(tmp_path, inside):
+    root = tmp_path / "docker"
+    (root / "image").mkdir(parents=True)
+    backup = root / "docker.bk-new" if inside else tmp_path / "docker.bk-new"
+    (backup / "kept").mkdir(parents=True)
+    ran = ran_script("data_root_stash.sh", root, backup, "inside" if inside else "beside")
+    assert ran.returncode == 4 and str(root) in ran.stderr and str(backup) in ran.stderr, ran
+    assert (root / "image").is_dir() and sorted(os.listdir(backup)) == ["kept"]
+    (root / "image").rmdir()  # only the backup (inside) or nothing left: moved by an earlier run
+    again = ran_script("data_root_stash.sh", root, backup, "inside" if inside else "beside")
+    assert (again.returncode, again.stdout) == (0, ""), again.stderr
+    assert sorted(os.listdir(backup)) == ["kept"]
+
+
+@pytest.mark.parametrize("inside", [True, False])
+def test_the_unstash_refuses_a_data_root_with_content_and_a_missing_backup(tmp_path, inside):
+    root = tmp_path / "docker"
+    (root / "new").mkdir(parents=True)
+    (root / "lost+found").mkdir()
+    backup = root / "docker.bk-old" if inside else tmp_path / "docker.bk-old"
+    (backup / "image").mkdir(parents=True)
+    mode = "inside" if inside else "beside"
+    ran = ran_script("data_root_unstash.sh", backup, root, mode)
+    assert ran.returncode == 4 and str(root) in ran.stderr and str(backup) in ran.stderr, ran
+    assert (root / "new").is_dir() and (backup / "image").is_dir()  # nothing moved
+    if inside:  # -a (migrate's "keep what the new store left") has no meaning inside a mount point
+        assert ran_script("data_root_unstash.sh", "-a", tmp_path / "aside", backup, root, mode).returncode == 2
+    (root / "new").rmdir()
+    if not inside:
+        (root / "lost+found").rmdir()
+    done = ran_script("data_root_unstash.sh", backup, root, mode)
+    assert (done.returncode, done.stdout) == (0, "restored\n"), done.stderr
+    assert (root / "image").is_dir() and not backup.exists()
+    missing = ran_script("data_root_unstash.sh", backup, root, mode)  # devicemapper never reruns it: loud
+    assert missing.returncode == 4 and str(backup) in missing.stderr, missing
 
 
 # Issue 12 item 6: leftovers.

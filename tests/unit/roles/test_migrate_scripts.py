@@ -22,10 +22,13 @@ OTHER_HEX = "127e9e3d3eed6102bdf9d88b768a3d196ca6335b30b8d90dbc2d1e59acd80c7c"
 
 FILES = os.path.join(ROLE, "files")
 SCRIPTS = sorted(name for name in os.listdir(FILES) if name.endswith(".sh"))
+# One stash and one unstash of a data root serve both roles (issue 25): the devicemapper role's.
+SHARED = os.path.join(ROLE, "..", "devicemapper", "files")
+SHARED_SCRIPTS = ("data_root_stash.sh", "data_root_unstash.sh")
 
 
 def script(name):
-    with open(os.path.join(FILES, name)) as handle:
+    with open(os.path.join(SHARED if name in SHARED_SCRIPTS else FILES, name)) as handle:
         return handle.read()
 
 
@@ -261,11 +264,61 @@ def test_the_data_root_is_moved_aside_once_and_put_back_with_the_new_stores_left
     root, backup, leftovers = tmp_path / "docker", tmp_path / "docker.migrate-1", tmp_path / "docker.migrate-overlay2-1"
     root.mkdir()
     (root / "old").write_text("old")
-    assert run("data_root_stash.sh", root, backup).stdout == "moved\n"
-    root.mkdir()
+    assert run("data_root_stash.sh", root, backup, "beside").stdout == "moved\n"  # changed_when reads it
+    root.mkdir()  # a resumed run: the data root made again, empty (an LV's file system: lost+found)
+    (root / "lost+found").mkdir()
+    again = run("data_root_stash.sh", root, backup, "beside")
+    assert (again.returncode, again.stdout) == (0, ""), again.stderr  # a rerun moves nothing
     (root / "new").write_text("new")
-    assert run("data_root_stash.sh", root, backup).stdout == ""  # a rerun moves nothing
-    back = run("data_root_unstash.sh", backup, root, leftovers)
+    back = run("data_root_unstash.sh", "-a", leftovers, "-r", backup, root, "beside")
     assert back.returncode == 0 and back.stdout == "kept %s\nrestored\n" % leftovers, back.stderr
     assert (root / "old").read_text() == "old" and (leftovers / "new").read_text() == "new"
-    assert run("data_root_unstash.sh", backup, root, leftovers).stdout == ""
+    assert sorted(os.listdir(root)) == ["old"] and not backup.exists()
+    rerun = run("data_root_unstash.sh", "-a", leftovers, "-r", backup, root, "beside")
+    assert (rerun.returncode, rerun.stdout) == (0, ""), rerun.stderr  # a rerun of the rollback
+    assert (root / "old").read_text() == "old"
+
+
+def test_a_data_root_with_content_is_not_stashed_over_an_existing_backup(tmp_path):
+    root, backup = tmp_path / "docker", tmp_path / "docker.migrate-1"
+    (root / "image").mkdir(parents=True)
+    (backup / "kept").mkdir(parents=True)
+    ran = run("data_root_stash.sh", root, backup, "beside")
+    assert ran.returncode == 4 and str(root) in ran.stderr and str(backup) in ran.stderr, ran
+    assert ran.stdout == "" and (root / "image").is_dir() and sorted(os.listdir(backup)) == ["kept"]
+
+
+def test_the_stash_refuses_a_data_root_with_a_mount_inside_after_docker_stopped(tmp_path, monkeypatch):
+    root, backup = tmp_path / "docker", tmp_path / "docker.migrate-1"
+    (root / "volumes" / "data").mkdir(parents=True)
+    mounts = tmp_path / "mounts"
+    # /proc/self/mounts's layout (device, mount point, type, options, dump, pass); the table is
+    # the test's own: no lab VM is needed for a mount inside a directory.
+    mounts.write_text("/dev/vda1 / ext4 rw,relatime 0 0\n/dev/vdb1 %s/volumes/data ext4 rw,relatime 0 0\n" % root)
+    monkeypatch.setenv("DATA_ROOT_MOUNTS", str(mounts))
+    ran = run("data_root_stash.sh", root, backup, "beside")
+    assert ran.returncode == 3 and "%s/volumes/data" % root in ran.stderr and ran.stdout == "", ran
+    assert (root / "volumes" / "data").is_dir() and not backup.exists()
+    mounts.write_text("/dev/vda1 / ext4 rw,relatime 0 0\n/dev/vdb1 %s ext4 rw,relatime 0 0\n" % root)
+    assert run("data_root_stash.sh", root, backup, "beside").stdout == "moved\n"  # the data root's own mount
+    monkeypatch.setenv("DATA_ROOT_MOUNTS", str(tmp_path / "absent"))
+    (root / "x").mkdir(parents=True)
+    failed = run("data_root_stash.sh", root, tmp_path / "docker.migrate-2", "beside")
+    assert failed.returncode != 0 and (root / "x").is_dir()  # an unreadable mount table moves nothing
+
+
+def test_the_migrate_role_runs_the_devicemapper_roles_stash_and_unstash():
+    import yaml
+
+    found = {}
+    for name in ("switch_overlay2.yml", "rollback.yml"):
+        with open(os.path.join(ROLE, "tasks", name)) as handle:
+            for task in yaml.safe_load(handle):
+                src = (task.get("container_storage.devicemapper.run_script") or {}).get("src", "")
+                if "data_root_" in src:
+                    found[os.path.basename(src)] = src
+    assert sorted(found) == sorted(SHARED_SCRIPTS)
+    for name, src in found.items():
+        assert src == "{{ role_path }}/../devicemapper/files/" + name
+        assert os.path.isfile(os.path.join(ROLE, src.replace("{{ role_path }}/", "")))
+        assert not os.path.exists(os.path.join(FILES, name))  # no second copy
