@@ -4,11 +4,13 @@
   whose commands' output was recorded in the lab VM (tests/unit/fixtures/docker_storage_info).
 - The host read's sections: the role's own files/host_read.sh (or containerd_read.sh) run
   here with /bin/sh on files made in a temporary directory, with stand-in commands only for
-  what this machine has not (lvm prints its recorded output), parsed by run_script's own parser.
+  what this machine has not (lvm, vgs and lvs print their recorded output), parsed by run_script's
+  own parser.
 """
 
 import copy
 import os
+import shlex
 import subprocess
 
 import yaml
@@ -100,9 +102,38 @@ def variables(**overrides):
     return given
 
 
-def containerd_read(tmp_path, rows=(), vg="docker", metadata=False, active="active", enabled="enabled", dropin=None):
-    """files/containerd_read.sh's sections: stand-in vgs and lvs print the VG and its `lvs` rows
-    (rows as the role's earlier tests gave them), systemctl says active/enabled."""
+# containerd_read.sh's own vgs and lvs commands, recorded in the Debian 13 lab VM
+# (tests/unit/fixtures/containerd_read/recipe.yml).
+VGS_DOCKER = "containerd_read/vgs_docker"  # the role's VG docker (and othervg)
+VGS_OTHER = "containerd_read/vgs_othervg"  # another VG only: docker does not exist yet
+LVS_VG_EMPTY = "containerd_read/lvs_vg_empty"  # VG docker without LVs
+
+
+def recorded_commands(tmp_path, fixtures, otherwise='echo "unrecorded: $0 $*" >&2; exit 2'):
+    """A stand-in command's body that answers each recorded command, only when given exactly its
+    arguments, with the stdout, stderr and rc the lab VM gave; anything else runs `otherwise`.
+
+    fixtures: {fixture name: the arguments after the command's name, or None for the fixture's own}."""
+    body = []
+    for fixture, argv in fixtures.items():
+        recorded = load_fixture(fixture)
+        if argv is None:
+            argv = recorded["command"][1:]
+        stem = tmp_path / ("recorded_" + fixture.replace("/", "_"))
+        out, err = stem.with_suffix(".out"), stem.with_suffix(".err")
+        out.write_text(recorded["out"])
+        err.write_text(recorded["err"])
+        same = ['[ "$#" = %d ]' % len(argv)] + ['[ "${%d}" = %s ]' % (number, shlex.quote(arg))
+                                               for number, arg in enumerate(argv, 1)]
+        body.append("if %s; then cat %s; cat %s >&2; exit %d; fi"
+                    % (" && ".join(same), shlex.quote(str(out)), shlex.quote(str(err)), recorded["rc"]))
+    return "\n".join(body + [otherwise])
+
+
+def containerd_read(tmp_path, lvs=LVS_VG_EMPTY, vgs=VGS_DOCKER, metadata=False, active="active", enabled="enabled",
+                    dropin=None):
+    """files/containerd_read.sh's sections: vgs and lvs print what they printed in the lab VM
+    (fixtures of tests/unit/fixtures/containerd_read), systemctl says active/enabled."""
     root = tmp_path / "devmapper"
     root.mkdir(exist_ok=True)
     if metadata:
@@ -110,11 +141,9 @@ def containerd_read(tmp_path, rows=(), vg="docker", metadata=False, active="acti
     dropin_file = tmp_path / "containerd-dropin.conf"
     if dropin is not None:
         dropin_file.write_text(dropin)
-    rows_file = tmp_path / "lvs_rows"
-    rows_file.write_text("".join("  %s\n" % "|".join(row) for row in rows))
     stand_ins = {
-        "vgs": "echo '  %s'" % vg,
-        "lvs": "cat '%s'" % rows_file,
+        "vgs": recorded_commands(tmp_path, {vgs: None}),
+        "lvs": recorded_commands(tmp_path, {lvs: None}),
         "systemctl": 'case "$1" in is-active) echo %s; [ %s = active ];; is-enabled) echo %s; [ %s = enabled ];; esac'
                      % (active, active, enabled, enabled),
     }

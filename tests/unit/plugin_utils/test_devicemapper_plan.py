@@ -600,36 +600,39 @@ def test_verify_after_a_failed_docker_info_names_the_error(tmp_path, monkeypatch
 
 # ---- containerd's snapshotter (probe_containerd.yml): may containerd take the pool?
 
-POOL_EMPTY = [["thinpool", "twi-a-tz--", "0.00", ""]]
-POOL_USED = [["thinpool", "twi-aotz--", "3.12", ""]]
+# `lvs` of VG docker recorded in the Debian 13 lab (tests/unit/fixtures/containerd_read/recipe.yml):
+POOL_EMPTY = "containerd_read/lvs_pool_empty"  # a new pool docker/thinpool
+POOL_USED = "containerd_read/lvs_pool_containerd"  # containerd's snapshotter on it, a snapshot written to
+POOL_LVM_VOLUMES = "containerd_read/lvs_pool_lvm_volumes"  # LVM's thin volume olddata on it, a linear LV other
 
 
-def containerd_plan(tmp_path, monkeypatch, rows=(), metadata=False, state=None, case=DOCKER_26, **read):
+def containerd_plan(tmp_path, monkeypatch, lvs=None, metadata=False, state=None, case=DOCKER_26, **read):
     from devicemapper_reads import containerd_read
     probe = storage_info(case, tmp_path, monkeypatch)
     sections = dict(host_read(tmp_path, probe["data_root"], state=state))
-    sections.update(containerd_read(tmp_path, rows, metadata=metadata, **read))
+    if lvs is not None:
+        read["lvs"] = lvs
+    sections.update(containerd_read(tmp_path, metadata=metadata, **read))
     return plan_devicemapper(probe, sections, variables(devicemapper_devices=DEVICES), STAMP, host="vm1")
 
 
 def test_a_new_or_empty_pool_is_containerds_to_take(tmp_path, monkeypatch):
     plan = containerd_plan(tmp_path, monkeypatch)
     assert plan["runtime"] == "containerd-snapshotter" and plan["foreign_data"] == [] and plan["refusals"] == []
-    for rows, metadata in ((POOL_EMPTY, False), (POOL_USED, True)):
+    for lvs, metadata in ((POOL_EMPTY, False), (POOL_USED, True)):
         (tmp_path / str(metadata)).mkdir()
         # containerd's own thin devices are not LVM volumes; its metadata.db says they are its own.
-        assert containerd_plan(tmp_path / str(metadata), monkeypatch, rows, metadata)["foreign_data"] == []
+        assert containerd_plan(tmp_path / str(metadata), monkeypatch, lvs, metadata)["foreign_data"] == []
 
 
 def test_a_vg_that_does_not_exist_yet_has_no_rows(tmp_path, monkeypatch):
-    from devicemapper_reads import containerd_read
-    sections = containerd_read(tmp_path, POOL_USED, vg="othervg")
+    from devicemapper_reads import VGS_OTHER, containerd_read
+    sections = containerd_read(tmp_path, POOL_USED, vgs=VGS_OTHER)
     assert [line for line in sections["pool"] if line] == []
 
 
 def test_a_pool_with_lvm_thin_volumes_is_refused(tmp_path, monkeypatch):
-    rows = POOL_EMPTY + [["olddata", "Vwi-a-tz--", "0.00", "thinpool"], ["other", "-wi-a-----", "", ""]]
-    plan = containerd_plan(tmp_path, monkeypatch, rows, metadata=True)
+    plan = containerd_plan(tmp_path, monkeypatch, POOL_LVM_VOLUMES, metadata=True)
     assert plan["foreign_data"] == ["LVM thin volumes olddata"]
     message = plan["refusals"][0]
     for part in ("thin pool docker/thinpool (docker-thinpool) on vm1", "Nothing was changed", "playbooks/migrate.yml",
@@ -639,7 +642,7 @@ def test_a_pool_with_lvm_thin_volumes_is_refused(tmp_path, monkeypatch):
 
 def test_data_in_use_without_containerds_metadata_is_refused(tmp_path, monkeypatch):
     found = containerd_plan(tmp_path, monkeypatch, POOL_USED)["foreign_data"]
-    assert len(found) == 1 and "3.12%" in found[0] and "/var/lib/containerd/devmapper/metadata.db" in found[0]
+    assert len(found) == 1 and "7.40%" in found[0] and "/var/lib/containerd/devmapper/metadata.db" in found[0]
 
 
 def test_a_pool_of_dockers_graph_driver_is_refused(tmp_path, monkeypatch):
