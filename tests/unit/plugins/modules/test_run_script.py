@@ -245,7 +245,7 @@ def run_locked(tmp_path, script, lock_timeout, timeout=30):
 
 
 def test_the_preamble_takes_the_lock_hostlock_takes(tmp_path):
-    ran, _ = run_locked(tmp_path, "readlink /proc/self/fd/9; echo \"${__container_storage_lockdir-unset}\"", 5)
+    ran = run_locked(tmp_path, "readlink /proc/self/fd/9; echo \"${__container_storage_lockdir-unset}\"", 5)[0]
     assert ran.returncode == 0, ran.stderr
     assert ran.stdout.splitlines() == [str(tmp_path / _lock.LOCK_NAME), "unset"]
 
