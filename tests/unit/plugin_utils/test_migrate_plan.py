@@ -6,19 +6,21 @@
   tmp_path, with a stand-in `lvm` that prints what `lvm lvs` and `lvm vgs` printed in the lab
   (tests/unit/fixtures/thinpool: s0 a VG-less host, s4 the pool docker/thinpool, s5 also an LV
   docker/vol), parsed by run_script's own parser.
-- Docker's images: files/measure.sh run with a stand-in `docker` that has none (the room
-  decisions are tested on the functions that take the byte counts).
+- Docker's images: files/measure.sh run with a stand-in `docker` that prints what measure.sh's
+  docker commands printed in the lab (tests/unit/fixtures/migrate_docker: no images, or one
+  image with two tags); the room decisions are tested on the functions that take the byte counts.
 Each case fails when the decision it names is wrong.
 """
 
 import hashlib
 import json
-import subprocess
 import os
+import shlex
+import subprocess
 
 import pytest
 from case_runner import load_fixture
-from devicemapper_reads import storage_info
+from devicemapper_reads import recorded_commands, storage_info
 
 from ansible_collections.container_storage.devicemapper.plugins.module_utils._script import parse_sections
 from ansible_collections.container_storage.devicemapper.plugins.plugin_utils import _migrate_plan
@@ -88,11 +90,14 @@ def host_read(tmp_path, data_root, lvm="s4", state=None, backups=(), export=None
                               {"lvm": lvm_stand_in(tmp_path, lvm)})
 
 
-NO_IMAGES_DOCKER = 'case "$1 $2" in\n  "image ls"|"ps -aq"|"volume ls") ;;\n  *) exit 2 ;;\nesac'
+# measure.sh's docker commands, recorded in the Debian 12 lab VM with Docker 20.10
+# (tests/unit/fixtures/migrate_docker/recipe.yml): Docker with nothing.
+NO_IMAGES = {"migrate_docker/image_ls_none": None, "migrate_docker/ps_none": None,
+             "migrate_docker/volume_ls_none": None}
 
 
 def measured(tmp_path, data_root):
-    return run_migrate_script("measure.sh", [data_root], tmp_path, {"docker": NO_IMAGES_DOCKER})
+    return run_migrate_script("measure.sh", [data_root], tmp_path, {"docker": recorded_commands(tmp_path, NO_IMAGES)})
 
 
 def variables(tmp_path, **overrides):
@@ -227,24 +232,36 @@ def test_an_unfinished_migration_resumes_with_its_record_and_only_with_its_own_t
     assert other["msg"].startswith("migrate role: on lab1 the migration to overlay2-root is switching (%s)." % STATE_FILE)
 
 
-# The ID of an image measured in the Debian 13 lab (tests/unit/roles/test_migrate_scripts.py).
-IMAGE_HEX = "8d29a888264274317064d268e021f103bbcbd4da591975d890d114fe5e6d92d1"
-ONE_IMAGE_DOCKER = """case "$1 $2" in
-  "image ls") echo sha256:%s ;;
-  "image inspect") echo "sha256:%s|1000|lab/a:1 lab/a:latest " ;;
-  "ps -aq"|"volume ls") ;;
-  "save -o") echo archive > "$3" ;;
-  *) exit 2 ;;
-esac""" % (IMAGE_HEX, IMAGE_HEX)
+# Docker with one image, lab/a:1 and lab/a:latest (busybox, made with docker import), as
+# recorded in the Debian 12 lab VM (tests/unit/fixtures/migrate_docker/recipe.yml): its ID and size.
+IMAGE_HEX = "4cacd1424d35e615d783749ded8148b75d4076796f3aebbdf79c84eb4b1ebcd7"
+IMAGE_BYTES = 1982256
+
+
+def one_image_docker(tmp_path):
+    """A docker that answers measure.sh's commands as recorded with the one image; `docker image
+    inspect` is given the ID `docker image ls` printed (recorded as that command line). docker
+    save's archive is binary and not recorded: the stand-in writes "archive" into it."""
+    ls = load_fixture("migrate_docker/image_ls_one")
+    ids = sorted(set(ls["out"].split()))
+    assert ids == ["sha256:" + IMAGE_HEX], ids
+    inspect = load_fixture("migrate_docker/image_inspect_size_one")["command"]
+    inspect_args = shlex.split(inspect.split(" $(")[0])[1:] + ids
+    answers = {"migrate_docker/image_ls_one": None, "migrate_docker/image_inspect_size_one": inspect_args,
+               "migrate_docker/ps_one_image": None, "migrate_docker/volume_ls_one_image": None}
+    save = ('if [ "$#" = 5 ] && [ "$1 $2 $4 $5" = "save -o lab/a:1 lab/a:latest" ]; then echo archive > "$3"; exit 0; fi\n'
+            'echo "unrecorded: docker $*" >&2; exit 2')
+    return recorded_commands(tmp_path, answers, otherwise=save)
 
 
 def test_the_saved_archives_join_the_plan_with_the_arguments_of_the_load(tmp_path, monkeypatch):
     info = probe(POOL_STOPPED, tmp_path, monkeypatch)
     given = variables(tmp_path)
     reads = {"probe": info, "host": host_read(tmp_path, info["data_root"]),
-             "measured": run_migrate_script("measure.sh", [info["data_root"]], tmp_path, {"docker": ONE_IMAGE_DOCKER})}
+             "measured": run_migrate_script("measure.sh", [info["data_root"]], tmp_path,
+                                            {"docker": one_image_docker(tmp_path)})}
     planned = plan_migration(reads, given, EPOCH)
-    assert planned["refusals"] == [] and planned["bytes_needed"] == 1000
+    assert planned["refusals"] == [] and planned["bytes_needed"] == IMAGE_BYTES
     assert planned["save_args"] == [given["migrate_export_path"], "-", "sha256:%s lab/a:1 lab/a:latest" % IMAGE_HEX]
     saved = subprocess.run(["/bin/sh", os.path.join(MIGRATE_FILES, "images_save.sh")] + planned["save_args"],
                            capture_output=True, text=True, timeout=60, check=False,
