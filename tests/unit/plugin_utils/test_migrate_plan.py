@@ -289,8 +289,8 @@ def done_record(tmp_path, target, data_root):
 
 
 @pytest.mark.parametrize("target", ["overlay2-lv", "overlay2-root"])
-def test_a_rollback_without_the_moved_aside_data_root_is_refused_for_both_overlay2_targets(tmp_path, monkeypatch,
-                                                                                          target):
+def test_a_rollback_without_the_moved_aside_data_root_is_refused_for_both_overlay2_targets(
+        tmp_path, monkeypatch, target):
     data_root = probe(POOL_STOPPED, tmp_path, monkeypatch)["data_root"]
     record = done_record(tmp_path, target, data_root)
     ok = plan(tmp_path, monkeypatch, state=record, backups=[record["backup"]], migrate_rollback="yes")
