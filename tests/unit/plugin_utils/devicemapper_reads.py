@@ -132,8 +132,9 @@ def recorded_commands(tmp_path, fixtures, otherwise='echo "unrecorded: $0 $*" >&
 
 def containerd_read(tmp_path, lvs=LVS_VG_EMPTY, vgs=VGS_DOCKER, metadata=False, active="active", enabled="enabled",
                     dropin=None):
-    """files/containerd_read.sh's sections: vgs and lvs print what they printed in the lab VM
-    (fixtures of tests/unit/fixtures/containerd_read), systemctl says active/enabled."""
+    """files/containerd_read.sh's sections: vgs, lvs and systemctl print what they printed in the
+    lab VM (fixtures of tests/unit/fixtures/containerd_read); active: "active" or "inactive",
+    enabled: "enabled" or "disabled", the states recorded."""
     root = tmp_path / "devmapper"
     root.mkdir(exist_ok=True)
     if metadata:
@@ -144,8 +145,8 @@ def containerd_read(tmp_path, lvs=LVS_VG_EMPTY, vgs=VGS_DOCKER, metadata=False, 
     stand_ins = {
         "vgs": recorded_commands(tmp_path, {vgs: None}),
         "lvs": recorded_commands(tmp_path, {lvs: None}),
-        "systemctl": 'case "$1" in is-active) echo %s; [ %s = active ];; is-enabled) echo %s; [ %s = enabled ];; esac'
-                     % (active, active, enabled, enabled),
+        "systemctl": recorded_commands(tmp_path, {"containerd_read/systemctl_is_active_" + active: None,
+                                                  "containerd_read/systemctl_is_enabled_" + enabled: None}),
     }
     ran = run_role_script("containerd_read.sh", ["docker", str(root), "containerd", str(dropin_file)], tmp_path,
                           stand_ins)
