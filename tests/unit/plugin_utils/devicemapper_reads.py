@@ -123,8 +123,8 @@ def recorded_commands(tmp_path, fixtures, otherwise='echo "unrecorded: $0 $*" >&
         out, err = stem.with_suffix(".out"), stem.with_suffix(".err")
         out.write_text(recorded["out"])
         err.write_text(recorded["err"])
-        same = ['[ "$#" = %d ]' % len(argv)] + ['[ "${%d}" = %s ]' % (number, shlex.quote(arg))
-                                               for number, arg in enumerate(argv, 1)]
+        same = ['[ "$#" = %d ]' % len(argv)]
+        same += ['[ "${%d}" = %s ]' % (number, shlex.quote(arg)) for number, arg in enumerate(argv, 1)]
         body.append("if %s; then cat %s; cat %s >&2; exit %d; fi"
                     % (" && ".join(same), shlex.quote(str(out)), shlex.quote(str(err)), recorded["rc"]))
     return "\n".join(body + [otherwise])
