@@ -314,15 +314,19 @@ def test_present_after_absent_puts_the_same_store_back(tmp_path, monkeypatch):
     assert [entry["path"] for entry in plan["backups_listed_after_restore"]] == [plan["backup_path"]]
 
 
-def test_absent_puts_back_the_store_docker_ran_on_before_devicemapper(tmp_path, monkeypatch):
-    probe_case = POOL_IN_DAEMON_JSON
-    before = str(tmp_path / "empty") + ".bk-20250101T000000Z"
-    other = str(tmp_path / "empty") + ".bk-20250102T000000Z"
-    for path in (before, other):
+def backups_on_disk(tmp_path, *stores):
+    """Backups of the data root ``empty`` that exist on disk, one per store, oldest first, as the record lists them."""
+    backups = []
+    for day, store in enumerate(stores, 1):
+        path = str(tmp_path / "empty") + ".bk-202501%02dT000000Z" % day
         os.makedirs(path)
-    backups = [{"path": before, "store": "overlay2", "inside": False},
-               {"path": other, "store": "devicemapper:loop", "inside": False}]
-    plan = plan_for(tmp_path, monkeypatch, case=probe_case, flags=False, state=record(backups=backups),
+        backups.append({"path": path, "store": store, "inside": False})
+    return backups
+
+
+def test_absent_puts_back_the_store_docker_ran_on_before_devicemapper(tmp_path, monkeypatch):
+    backups = backups_on_disk(tmp_path, "overlay2", "devicemapper:loop")
+    plan = plan_for(tmp_path, monkeypatch, case=POOL_IN_DAEMON_JSON, flags=False, state=record(backups=backups),
                     devicemapper_state="absent", config_plan={"changed": True})
     assert plan["switch"] is True and plan["restore"] == backups[0]
     assert plan["write_storage_driver"] is None and plan["write_storage_opts"] is None
@@ -533,12 +537,8 @@ def test_the_roles_constants_are_the_plans():
 # ---- absent with devicemapper_remove_pool
 
 def test_removing_the_pool_forgets_its_backups(tmp_path, monkeypatch):
-    mine = str(tmp_path / "empty") + ".bk-20250101T000000Z"
-    other = str(tmp_path / "empty") + ".bk-20250102T000000Z"
-    for path in (mine, other):
-        os.makedirs(path)
-    backups = [{"path": mine, "store": "devicemapper:docker-thinpool", "inside": False},
-               {"path": other, "store": "devicemapper:loop", "inside": False}]
+    backups = backups_on_disk(tmp_path, "devicemapper:docker-thinpool", "devicemapper:loop")
+    mine = backups[0]["path"]
     plan = plan_for(tmp_path, monkeypatch, case=POOL_IN_DAEMON_JSON, flags=False, devicemapper_state="absent",
                     state=record(pool="docker/thinpool", backups=backups), devicemapper_remove_pool="true",
                     devicemapper_remove_vg=True, config_plan={"changed": False})
