@@ -52,11 +52,14 @@ options:
 """
 
 EXAMPLES = r"""
-- name: Decide
+# As the devicemapper role calls it (roles/devicemapper/tasks/probe.yml): storage_info is
+# docker_storage_info's result, host_read run_script's result for the role's files/host_read.sh,
+# and role_variables maps every devicemapper_* variable of the role to its value.
+- name: Decide what the role does, and what it refuses
   ansible.builtin.set_fact:
     plan: >-
-      {{ storage_info | container_storage.devicemapper.devicemapper_plan(host_read.sections,
-           {'devicemapper_state': 'present', ...}, now(utc=true, fmt='%Y%m%dT%H%M%SZ')) }}
+      {{ storage_info | container_storage.devicemapper.devicemapper_plan(
+           host_read.sections, role_variables, now(utc=true, fmt='%Y%m%dT%H%M%SZ')) }}
 """
 
 RETURN = r"""
