@@ -49,6 +49,11 @@ options:
       - The activation drop-in as the role would write it, by runtime (C(docker-graphdriver),
         C(containerd-snapshotter)); with it, whether it is written.
     type: dict
+  pool_info:
+    description:
+      - M(container_storage.devicemapper.thinpool_info)'s result for the pool C(devicemapper_remove_pool) removes
+        (skipped when it stays); with it, C(pool_removal) says what removing the pool destroys.
+    type: dict
 """
 
 EXAMPLES = r"""
@@ -74,12 +79,12 @@ from ansible.errors import AnsibleFilterError
 from ansible.module_utils.common.text.converters import to_bytes, to_text
 
 from ansible_collections.container_storage.devicemapper.plugins.plugin_utils._devicemapper_plan import (
-    plan_devicemapper, plan_dropin,
+    plan_devicemapper, plan_dropin, pool_removal_warning,
 )
 
 
 def devicemapper_plan(probe, sections, variables, stamp, config_plan=None, check_mode=False, host="localhost",
-                      dropin_wanted=None):
+                      dropin_wanted=None, pool_info=None):
     if not isinstance(probe, dict) or "data_root" not in probe:
         raise AnsibleFilterError("devicemapper_plan: its input must be docker_storage_info's registered result")
     if not isinstance(sections, dict):
@@ -92,6 +97,8 @@ def devicemapper_plan(probe, sections, variables, stamp, config_plan=None, check
     if dropin_wanted is not None and not plan["refusals"]:
         wanted = dropin_wanted[plan["runtime"]]
         plan.update(plan_dropin(plan, wanted, to_text(base64.b64encode(to_bytes(wanted)))))
+    if pool_info is not None and "remove_vg_words" in plan:
+        plan["pool_removal"] = pool_removal_warning(plan, pool_info, host)
     return plan
 
 

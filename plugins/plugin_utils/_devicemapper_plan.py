@@ -451,6 +451,7 @@ def _plan_containerd(plan, probe, sections, variables, flags, host):
                                        path=_var(variables, "docker_config"))
         if config_plan["failed"]:
             refusals.append("devicemapper role: %s (on %s; nothing was changed)" % (config_plan["msg"], host))
+    docker_restart = bool(with_docker and config_plan.get("changed"))
     plan.update(
         vg_rows=rows,
         pool_row=pool_row,
@@ -460,7 +461,12 @@ def _plan_containerd(plan, probe, sections, variables, flags, host):
         containerd_active="active=active" in service_lines,
         containerd_enabled="enabled=enabled" in service_lines,
         with_docker=with_docker,
-        docker_restart=bool(with_docker and config_plan.get("changed")),
+        docker_restart=docker_restart,
+        # Docker is (re)started after containerd: restarted on a changed daemon.json, started
+        # and enabled when it was not.
+        docker_start=bool(with_docker and (docker_restart or not service.get("active") or not service.get("enabled"))),
+        docker_start_args=(["restart" if docker_restart else "start", "%s.service" % _var(variables, "docker_service")]
+                           + plan["units"]),
     )
     return config_plan
 
@@ -619,4 +625,217 @@ def verify_containerd(reprobe, plan, host):
         success_msg="containerd's devmapper snapshotter is ok on pool %s%s." % (
             plan["dm_name"], ("; Docker runs on %s (%s)" % (info.get("driver"), info.get("driver_type")))
             if with_docker else ""),
+    )
+
+
+# Registered results read as Ansible's tests read them (`is changed`, `is failed`, `is skipped`).
+def _changed(result):
+    result = result or {}
+    if "changed" not in result and isinstance(result.get("results"), list):
+        return any(_changed(item) for item in result["results"] if isinstance(item, dict))
+    return bool(result.get("changed", False))
+
+
+def _failed(result):
+    return bool((result or {}).get("failed", False))
+
+
+def _skipped(result):
+    return bool((result or {}).get("skipped", False))
+
+
+def _trim(value):
+    return _jinja_str(value).strip()
+
+
+def plan_containerd_switch(plan, variables, containerd_config_plan, snapshotter_config, dropin_removed):
+    """snapshotter.yml's decisions once containerd's config.toml is written (or would be, in check mode).
+
+    containerd_config_plan: containerd_devmapper's check-mode run in probe_containerd.yml;
+    snapshotter_config: the write's result (skipped in check mode or when nothing changes);
+    dropin_removed: the removal of the activation drop-in (skipped when it stays)."""
+    service = _var(variables, "containerd_service")
+    check_mode = plan["check_mode"]
+    config_changes = _changed(containerd_config_plan)
+    restart = bool((snapshotter_config or {}).get("restart_needed", False) or (check_mode and config_changes))
+    docker_restart = bool(plan["docker_restart"])
+    active, enabled = plan["containerd_active"], plan["containerd_enabled"]
+    start = bool(restart or not (active and enabled))
+    steps = ((["write the devmapper snapshotter settings into %s" % _var(variables, "containerd_config")]
+              if config_changes else [])
+             + (["restart %s" % service] if restart else ["start %s" % service] if not active else [])
+             + (["enable %s" % service] if not enabled else [])
+             + (["write daemon.json (containerd image store on devmapper)", "restart %s" % _var(variables, "docker_service")]
+                if docker_restart else []))
+    return dict(
+        # A drop-in written by pool.yml was already followed by a reload in the same call.
+        reload_units=_changed(dropin_removed),
+        containerd_restart=restart,
+        docker_restart=docker_restart,
+        containerd_start=start,
+        # containerd_start.sh's arguments: the unit, whether it is enabled, whether it restarts.
+        containerd_start_args=["%s.service" % service, "yes" if enabled else "no", "yes" if restart else "no"],
+        check_steps=steps,
+        check_message="would " + ", then ".join(steps),
+        say_check_steps=bool(check_mode and steps),
+        # In check mode nothing was restarted: only what already runs on unchanged settings can be verified.
+        verify=bool(plan["verify"] and not (check_mode and (restart or docker_restart or not active))),
+        config_changed=bool(_changed(snapshotter_config) or (check_mode and config_changes)),
+    )
+
+
+def containerd_switch_result(plan, switch, results):
+    """snapshotter.yml's devicemapper_role_result. results: the registered containerd_started,
+    docker_started, snapshotter_config and config_written (an empty dict for a step not reached)."""
+    check_mode = plan["check_mode"]
+    return dict(
+        store="containerd-snapshotter:%s" % plan["dm_name"],
+        runtime=SNAPSHOTTER,
+        containerd_config_changed=switch["config_changed"],
+        # In check mode: whether a real run would (re)start it.
+        containerd_restarted=bool(_changed(results["containerd_started"]) or (check_mode and switch["containerd_start"])),
+        docker_configured=plan["with_docker"],
+        docker_restarted=bool(_changed(results["docker_started"]) or (check_mode and switch["docker_restart"])),
+        # '' without a backup, as the role's set_fact rendered it (Ansible prints none as '').
+        containerd_config_backup=results["snapshotter_config"].get("backup_file") or "",
+        daemon_json_backup=results["config_written"].get("backup_file") or "",
+    )
+
+
+def _docker_started_again(rb_start, words):
+    if _changed(rb_start) and not _failed(rb_start):
+        return words
+    return ", Docker NOT started again" if _failed(rb_start) else ""
+
+
+def containerd_switch_failure(plan, results, host, failed_task, failed_result):
+    """The rescue's message in snapshotter.yml: what failed, and what was done and put back.
+
+    results: the registered snapshotter_config, containerd_started, config_written and the
+    rescue's rb_config, rb_config_new, rb_start; failed_task, failed_result: Ansible's
+    ansible_failed_task and ansible_failed_result."""
+    written, started = results["snapshotter_config"], results["containerd_started"]
+    config_written, rb_start = results["config_written"], results["rb_start"]
+    rb_config, rb_config_new = results["rb_config"], results["rb_config_new"]
+    if _changed(written):
+        containerd_words = "containerd settings written (backup %s)" % _jinja_str(written.get("backup_file"))
+    else:
+        containerd_words = "containerd settings unchanged"
+    if _changed(started) and not _failed(started):
+        restart_words = "containerd restarted"
+    else:
+        restart_words = "containerd restart failed" if _failed(started) else "containerd not restarted"
+    if _changed(rb_config) and not _failed(rb_config):
+        config_words = "daemon.json put back from %s%s" % (
+            _jinja_str(config_written.get("backup_file")), _docker_started_again(rb_start, " and Docker started again on it"))
+    elif _changed(rb_config_new) and not _failed(rb_config_new):
+        config_words = "daemon.json the role created removed" + _docker_started_again(rb_start, " and Docker started again")
+    elif _changed(config_written):
+        config_words = "daemon.json written (backup %s)" % _jinja_str(config_written.get("backup_file") or "none")
+    else:
+        config_words = "daemon.json unchanged"
+    return ("devicemapper role: putting containerd's devmapper snapshotter in place on %s failed (%s: %s %s). "
+            "Done: the pool %s is built; %s;\n%s;\n%s."
+            % (host, _jinja_str(failed_task.get("name", "?")), _jinja_str(failed_result.get("msg") or ""),
+               _trim(failed_result.get("stderr", "")), plan["lv"], containerd_words, restart_words, config_words))
+
+
+def plan_rollback(plan, results, failed_task, failed_result, stamp, host):
+    """rollback.yml's decisions, before it puts anything back: whether the record step failed
+    (then nothing is put back), why the switch failed, what is stopped, moved back and restored.
+
+    results: switch.yml's registered recorded, stopped, moved, restored, config_written and
+    started; failed_task, failed_result: ansible_failed_task and ansible_failed_result ({} when
+    the wave stopped because another host failed); stamp: UTC time for the aside directory."""
+    recorded, moved, restored = results["recorded"], results["moved"], results["restored"]
+    started, config_written = results["started"], results["config_written"]
+    # A failed rename moved nothing; a failed move inside a mount point may have moved part of it.
+    moved_back = bool(_changed(moved) and (not _failed(moved) or plan["data_root_is_mount"]))
+    restored_back = bool(_changed(restored) and (not _failed(restored) or plan["unstash_mode"] == "inside"))
+    rollback_from = "%s%s-failed" % (plan["rollback_from_prefix"], stamp)
+    start_tried = _changed(started) or _failed(started)
+    backup_file = config_written.get("backup_file")
+    stderr = failed_result.get("stderr", "")
+    record_reason = _trim(recorded.get("stderr") or "") or recorded.get("msg") or "?"
+    return dict(
+        record_failed=_failed(recorded),
+        record_message=(
+            "devicemapper role: on %s the role's record was not written: %s. This run changed nothing of Docker "
+            "(the pool steps before it are the same for every run). %s"
+            % (host, _jinja_str(record_reason),
+               "Run the role again once the other run has finished." if recorded.get("rc") in [1, 75] else "")),
+        failure="%s: %s%s" % (_jinja_str(failed_task.get("name", "another host of this wave failed")),
+                              _jinja_str(failed_result.get("msg") or "the play stopped the wave"),
+                              (" " + _trim(stderr)) if stderr else ""),
+        rollback_from=rollback_from,
+        moved=moved_back,
+        restored=restored_back,
+        stop=bool(_changed(results["stopped"]) or start_tried),
+        config_put_back=bool(_changed(config_written) and backup_file is not None),
+        config_removed=bool(_changed(config_written) and backup_file is None),
+        # What the failed start may have left in the data root is moved aside too (never deleted).
+        stash=bool(restored_back or (moved_back and start_tried)),
+        stash_args=[plan["data_root"], plan["restore"]["path"] if restored_back else rollback_from,
+                    plan["unstash_mode"] if restored_back else plan["stash_mode"]],
+        unstash=moved_back,
+        start=bool(plan["manage_docker"] and plan["was_active"]),
+        # Whether this run touched Docker before it failed (then rolled back): its units, data root or daemon.json.
+        docker_changed=bool(_changed(results["stopped"]) or moved_back or restored_back or _changed(config_written)
+                            or _changed(started)),
+    )
+
+
+def rollback_report(plan, rollback, results, host):
+    """rollback.yml's devicemapper_role_result: what was rolled back, and the message.
+
+    rollback: plan_rollback's decisions; results: switch.yml's config_written and the rollback's
+    registered rb_config, rb_config_new, rb_stash, rb_unstash and rb_start."""
+    config_written, rb_config, rb_config_new = results["config_written"], results["rb_config"], results["rb_config_new"]
+    rb_stash, rb_unstash, rb_start = results["rb_stash"], results["rb_unstash"], results["rb_start"]
+    if _changed(rb_config) and not _failed(rb_config):
+        config_words = "daemon.json restored from %s" % _jinja_str(config_written.get("backup_file"))
+    elif _changed(rb_config_new) and not _failed(rb_config_new):
+        config_words = "daemon.json the role created removed"
+    elif not _changed(config_written):
+        config_words = "daemon.json unchanged"
+    else:
+        config_words = "daemon.json NOT restored (%s)" % _jinja_str(rb_config.get("msg", ""))
+    if not rollback["moved"]:
+        data_words = "data root not moved"
+    elif rb_unstash.get("rc", 1) == 0:
+        data_words = "data root put back from %s%s" % (
+            plan["backup_path"], (" (what Docker wrote meanwhile is in %s)" % rollback["rollback_from"])
+            if _changed(rb_stash) and not rollback["restored"] else "")
+    else:
+        data_words = "data root NOT put back: it is in %s (%s)" % (plan["backup_path"],
+                                                                   _jinja_str(rb_unstash.get("stderr", "")))
+    restored_words = ("restored store moved back to %s; " % plan["restore"]["path"]) if rollback["restored"] else ""
+    if _skipped(rb_start):
+        start_words = "Docker left as it was (not running before, or not managed)"
+    elif not _failed(rb_start):
+        start_words = "Docker started again on its previous storage"
+    else:
+        start_words = "Docker did NOT start again: %s" % _trim(rb_start.get("stderr") or rb_start.get("msg", ""))
+    return dict(
+        rolled_back=True,
+        docker_changed=rollback["docker_changed"],
+        docker_running=not _failed(rb_start) and not _skipped(rb_start),
+        message=("devicemapper role: switching Docker's storage on %s failed (%s). Rolled back: %s;\n%s;\n%s\n%s."
+                 % (host, rollback["failure"], config_words, data_words, restored_words, start_words)),
+    )
+
+
+def pool_removal_warning(plan, pool_info, host):
+    """absent.yml's warning before devicemapper_remove_pool removes the pool: what it destroys.
+
+    pool_info: thinpool_info's result (skipped when the pool is not removed)."""
+    pools = [] if _skipped(pool_info) else (pool_info or {}).get("pools") or []
+    lost = pools[0] if pools else {}
+    return dict(
+        warn=bool(pools),
+        message=("[WARNING] devicemapper_remove_pool=true on %s: removing thin pool %s (%s%% of its %s bytes in use, "
+                 "%d LVM thin volumes besides Docker's own devices)%s destroys every image layer and container "
+                 "file system Docker kept in it; the data root moved aside (%s) can no longer be used."
+                 % (host, plan["lv"], _jinja_str(lost.get("data_percent", "?")), _jinja_str(lost.get("size", "?")),
+                    len(lost.get("thin_volumes", [])), plan["remove_vg_words"], plan["pool_backups_words"])),
     )

@@ -735,3 +735,329 @@ def test_containerds_snapshotter_without_docker_is_verified_on_the_plugin_alone(
     assert verified["mismatches"] == ["containerd's devmapper snapshotter plugin is none, expected ok "
                                       "(pool docker-thinpool)"]
     assert verified["fail_msg"].endswith("(pool docker-thinpool). (%s)" % stopped["containerd"]["plugins_error"])
+
+
+# ---- snapshotter.yml: what is restarted once containerd's config.toml is written
+
+SKIPPED = {"changed": False, "skipped": True}
+UNCHANGED = {"changed": False}
+CHANGED = {"changed": True}
+
+
+def containerd_switch(plan, config_plan=UNCHANGED, written=SKIPPED, removed=SKIPPED):
+    return dmplan.plan_containerd_switch(plan, variables(devicemapper_devices=DEVICES), config_plan, written, removed)
+
+
+@pytest.mark.parametrize("check_mode, config_plan, written, restart", [
+    (False, UNCHANGED, SKIPPED, False),
+    (False, CHANGED, {"changed": True, "restart_needed": True}, True),
+    # containerd_devmapper says whether the settings it wrote need a restart
+    (False, CHANGED, {"changed": True, "restart_needed": False}, False),
+    (True, UNCHANGED, SKIPPED, False),
+    # in check mode nothing was written: a planned change would restart it
+    (True, CHANGED, SKIPPED, True),
+])
+def test_containerd_restarts_only_on_changed_settings(check_mode, config_plan, written, restart, tmp_path,
+                                                      monkeypatch):
+    plan = dict(containerd_plan(tmp_path, monkeypatch), check_mode=check_mode)
+    switch = containerd_switch(plan, config_plan, written)
+    assert switch["containerd_restart"] is restart
+    assert switch["containerd_start_args"] == ["containerd.service", "yes", "yes" if restart else "no"]
+    # containerd runs and is enabled (as read): only a restart starts it
+    assert switch["containerd_start"] is restart
+
+
+def test_a_stopped_or_disabled_containerd_is_started_and_enabled(tmp_path, monkeypatch):
+    plan = containerd_plan(tmp_path, monkeypatch, active="inactive", enabled="disabled")
+    switch = containerd_switch(plan)
+    assert switch["containerd_restart"] is False and switch["containerd_start"] is True
+    assert switch["containerd_start_args"] == ["containerd.service", "no", "no"]
+    (tmp_path / "b").mkdir()
+    plan = containerd_plan(tmp_path / "b", monkeypatch, enabled="disabled")
+    assert containerd_switch(plan)["containerd_start"] is True
+
+
+def test_docker_restarts_on_a_changed_daemon_json_and_starts_when_it_does_not_run(tmp_path, monkeypatch):
+    plan = containerd_plan(tmp_path, monkeypatch)
+    # Docker 26 recorded running and enabled, daemon.json without the containerd image store
+    assert plan["docker_restart"] is True and plan["docker_start"] is True
+    assert plan["docker_start_args"] == ["restart", "docker.service", "docker.socket", "docker.service"]
+    assert containerd_switch(plan)["docker_restart"] is True
+    unchanged = dict(plan, docker_restart=False)
+    assert containerd_switch(unchanged)["docker_restart"] is False
+    (tmp_path / "b").mkdir()
+    probe = storage_info("docker_26_stopped_with_the_image_store_in_daemon_json_and_containerd_stopped",
+                         tmp_path / "b", monkeypatch, path="{tmpdir}/daemon.json",
+                         files={"daemon.json": json.dumps({"features": {"containerd-snapshotter": True},
+                                                           "storage-driver": "devmapper"})})
+    from devicemapper_reads import containerd_read
+    sections = dict(host_read(tmp_path / "b", probe["data_root"]), **containerd_read(tmp_path / "b"))
+    plan = plan_devicemapper(probe, sections, variables(devicemapper_devices=DEVICES), STAMP)
+    # daemon.json already right, Docker stopped: started, not restarted
+    assert plan["docker_restart"] is False and plan["docker_start"] is True
+    assert plan["docker_start_args"][:2] == ["start", "docker.service"]
+    # Docker not managed: never started
+    plan = plan_devicemapper(probe, sections, variables(devicemapper_devices=DEVICES,
+                                                        devicemapper_manage_docker=False), STAMP)
+    assert plan["docker_start"] is False
+
+
+def test_check_mode_says_what_a_real_run_would_do_to_containerd_and_docker(tmp_path, monkeypatch):
+    plan = dict(containerd_plan(tmp_path, monkeypatch, active="inactive", enabled="disabled"), check_mode=True)
+    switch = containerd_switch(plan, CHANGED)
+    assert switch["say_check_steps"] is True
+    assert switch["check_message"] == (
+        "would write the devmapper snapshotter settings into /etc/containerd/config.toml, then restart containerd, "
+        "then enable containerd, then write daemon.json (containerd image store on devmapper), then restart docker")
+    switch = containerd_switch(dict(plan, docker_restart=False))
+    assert switch["check_steps"] == ["start containerd", "enable containerd"]
+    (tmp_path / "b").mkdir()
+    running = dict(containerd_plan(tmp_path / "b", monkeypatch), check_mode=True, docker_restart=False)
+    assert containerd_switch(running)["check_steps"] == [] and containerd_switch(running)["say_check_steps"] is False
+    # a real run does the steps instead of saying them
+    assert containerd_switch(dict(plan, check_mode=False), CHANGED, {"changed": True})["say_check_steps"] is False
+
+
+@pytest.mark.parametrize("check_mode, config_plan, docker_restart, verify", [
+    (False, CHANGED, True, True),
+    (True, UNCHANGED, False, True),
+    # in check mode nothing was restarted: settings that would change cannot be verified
+    (True, CHANGED, False, False),
+    (True, UNCHANGED, True, False),
+])
+def test_what_runs_is_verified_only_on_the_settings_it_runs_with(check_mode, config_plan, docker_restart, verify,
+                                                                 tmp_path, monkeypatch):
+    plan = dict(containerd_plan(tmp_path, monkeypatch), check_mode=check_mode, docker_restart=docker_restart)
+    assert containerd_switch(plan, config_plan)["verify"] is verify
+    assert containerd_switch(dict(plan, verify=False), config_plan)["verify"] is False
+    if check_mode and verify:
+        stopped = dict(plan, containerd_active=False)
+        assert containerd_switch(stopped, config_plan)["verify"] is False
+
+
+def test_removing_containerds_drop_in_reloads_systemd(tmp_path, monkeypatch):
+    plan = containerd_plan(tmp_path, monkeypatch)
+    assert containerd_switch(plan, removed={"changed": True})["reload_units"] is True
+    assert containerd_switch(plan, removed=SKIPPED)["reload_units"] is False
+    assert containerd_switch(plan, removed={})["reload_units"] is False
+
+
+def containerd_results(**given):
+    results = dict(snapshotter_config=SKIPPED, containerd_started={}, config_written={}, docker_started={},
+                   rb_config=SKIPPED, rb_config_new=SKIPPED, rb_start=SKIPPED)
+    results.update(given)
+    return results
+
+
+def test_the_containerd_result_says_what_was_and_would_be_restarted(tmp_path, monkeypatch):
+    plan = containerd_plan(tmp_path, monkeypatch)
+    written = {"changed": True, "restart_needed": True, "backup_file": "/etc/containerd/config.toml.1.bak"}
+    switch = containerd_switch(plan, CHANGED, written)
+    result = dmplan.containerd_switch_result(plan, switch, containerd_results(
+        snapshotter_config=written, containerd_started={"changed": True}, docker_started={"changed": True},
+        config_written={"changed": True, "backup_file": "/etc/docker/daemon.json.2.bak"}))
+    assert result == {"store": "containerd-snapshotter:docker-thinpool", "runtime": "containerd-snapshotter",
+                      "containerd_config_changed": True, "containerd_restarted": True, "docker_configured": True,
+                      "docker_restarted": True, "containerd_config_backup": "/etc/containerd/config.toml.1.bak",
+                      "daemon_json_backup": "/etc/docker/daemon.json.2.bak"}
+    unchanged = dmplan.containerd_switch_result(plan, containerd_switch(plan), containerd_results())
+    assert [unchanged[key] for key in ("containerd_config_changed", "containerd_restarted", "docker_restarted",
+                                       "containerd_config_backup", "daemon_json_backup")] == [False] * 3 + [""] * 2
+    # check mode: nothing ran, the result says what a real run would do
+    check = dict(plan, check_mode=True)
+    would = dmplan.containerd_switch_result(check, containerd_switch(check, CHANGED), containerd_results(
+        containerd_started=SKIPPED, docker_started=SKIPPED))
+    assert would["containerd_config_changed"] and would["containerd_restarted"] and would["docker_restarted"]
+
+
+FAILED_TASK = {"name": "Restart Docker (or start and enable it) on the containerd image store"}
+FAILED_START = {"failed": True, "msg": "non-zero return code", "stderr": "Job for docker.service failed.\n"}
+
+
+def test_the_snapshotters_rescue_says_what_failed_and_what_was_put_back(tmp_path, monkeypatch):
+    plan = containerd_plan(tmp_path, monkeypatch)
+    results = containerd_results(
+        snapshotter_config={"changed": True, "backup_file": "/etc/containerd/config.toml.1.bak"},
+        containerd_started={"changed": True}, config_written={"changed": True, "backup_file": "/etc/docker/d.bak"},
+        docker_started=FAILED_START, rb_config={"changed": True}, rb_start={"changed": True})
+    assert dmplan.containerd_switch_failure(plan, results, "vm1", FAILED_TASK, FAILED_START) == (
+        "devicemapper role: putting containerd's devmapper snapshotter in place on vm1 failed (Restart Docker (or "
+        "start and enable it) on the containerd image store: non-zero return code Job for docker.service failed.). "
+        "Done: the pool docker/thinpool is built; containerd settings written (backup "
+        "/etc/containerd/config.toml.1.bak);\ncontainerd restarted;\n"
+        "daemon.json put back from /etc/docker/d.bak and Docker started again on it.")
+    created = dict(results, config_written={"changed": True, "backup_file": None}, rb_config=SKIPPED,
+                   rb_config_new={"changed": True}, rb_start={"failed": True})
+    assert dmplan.containerd_switch_failure(plan, created, "vm1", FAILED_TASK, FAILED_START).endswith(
+        ";\ncontainerd restarted;\ndaemon.json the role created removed, Docker NOT started again.")
+    containerd_failed = containerd_results(containerd_started={"failed": True, "msg": "timeout"})
+    message = dmplan.containerd_switch_failure(plan, containerd_failed, "vm1", {"name": "Restart (or start) and "
+                                               "enable containerd"}, {"failed": True, "msg": "timeout"})
+    assert message.endswith("(Restart (or start) and enable containerd: timeout ). Done: the pool docker/thinpool is "
+                            "built; containerd settings unchanged;\ncontainerd restart failed;\ndaemon.json unchanged.")
+    written = containerd_results(config_written={"changed": True, "backup_file": None})
+    assert dmplan.containerd_switch_failure(plan, written, "vm1", {}, {}).endswith(
+        "failed (?:  ). Done: the pool docker/thinpool is built; containerd settings unchanged;\n"
+        "containerd not restarted;\ndaemon.json written (backup none).")
+
+
+# ---- rollback.yml: what is put back after a failed switch, and what the failure says
+
+def rollback_results(**given):
+    results = dict(recorded={"changed": True, "rc": 0}, stopped={}, moved={}, restored={}, config_written={},
+                   started={})
+    results.update(given)
+    return results
+
+
+LOST_RACE = {"failed": True, "rc": 75, "changed": False,
+             "stderr": "another run of the role changed /var/lib/x/state.json since this run read it\n"}
+
+
+@pytest.mark.parametrize("recorded, failed, again", [
+    ({}, False, None), (SKIPPED, False, None), ({"rc": 0, "changed": True}, False, None),
+    (LOST_RACE, True, True),
+    ({"failed": True, "rc": 1, "stderr": "another run held the host lock"}, True, True),
+    ({"failed": True, "rc": 2, "stderr": "", "msg": "state_record.sh failed"}, True, False),
+])
+def test_the_rescue_stops_only_when_the_record_step_failed_and_says_why(recorded, failed, again, tmp_path,
+                                                                        monkeypatch):
+    plan = plan_for(tmp_path, monkeypatch, devicemapper_mode="direct-lvm")
+    rollback = dmplan.plan_rollback(plan, rollback_results(recorded=recorded), {}, {}, STAMP, "h1")
+    assert rollback["record_failed"] is failed
+    if failed:
+        reason = recorded["stderr"].strip() or recorded["msg"]
+        assert rollback["record_message"] == (
+            "devicemapper role: on h1 the role's record was not written: %s. This run changed nothing of Docker (the "
+            "pool steps before it are the same for every run). %s"
+            % (reason, "Run the role again once the other run has finished." if again else ""))
+
+
+@pytest.mark.parametrize("results, changed", [
+    ({"stopped": {"failed": True, "changed": False}}, False),
+    ({}, False),
+    ({"stopped": {"changed": True}}, True),
+    ({"moved": {"changed": True}}, True),
+    ({"restored": {"changed": True}}, True),
+    ({"config_written": {"changed": True}}, True),
+    ({"started": {"changed": True, "failed": True}}, True),
+    # a failed rename moved nothing
+    ({"moved": {"changed": True, "failed": True}}, False),
+])
+def test_docker_changed_is_what_this_run_did_before_it_failed(results, changed, tmp_path, monkeypatch):
+    plan = dict(plan_for(tmp_path, monkeypatch, devicemapper_mode="direct-lvm"),
+                restore={"path": "/var/lib/docker.bk-1", "store": "devicemapper:docker-thinpool"})
+    assert dmplan.plan_rollback(plan, rollback_results(**results), {}, {}, STAMP, "h1")["docker_changed"] is changed
+
+
+def test_what_is_put_back_follows_what_the_switch_did(tmp_path, monkeypatch):
+    plan = plan_for(tmp_path, monkeypatch, devicemapper_mode="direct-lvm")
+    plan = dict(plan, restore={"path": "/var/lib/docker.bk-1", "store": "devicemapper:docker-thinpool"})
+    nothing = dmplan.plan_rollback(plan, rollback_results(), {}, {}, STAMP, "h1")
+    assert [nothing[key] for key in ("stop", "moved", "restored", "stash", "unstash", "config_put_back",
+                                     "config_removed")] == [False] * 7
+    assert nothing["start"] is (plan["manage_docker"] and plan["was_active"]) is True
+    assert dmplan.plan_rollback(dict(plan, was_active=False), rollback_results(), {}, {}, STAMP, "h1")[
+        "start"] is False
+    started = rollback_results(stopped={"changed": True}, moved={"changed": True}, started={"failed": True})
+    rollback = dmplan.plan_rollback(plan, started, {}, {}, STAMP, "h1")
+    assert rollback["stop"] and rollback["moved"] and rollback["unstash"] and rollback["stash"]
+    # what the failed start wrote in the new data root is moved aside, never deleted
+    assert rollback["rollback_from"] == "/var/lib/docker.bk-%s-failed" % STAMP
+    assert rollback["stash_args"] == ["/var/lib/docker", "/var/lib/docker.bk-%s-failed" % STAMP, "beside"]
+    # moved but the start never ran: the data root is put back, nothing to move aside
+    moved = dmplan.plan_rollback(plan, rollback_results(moved={"changed": True}), {}, {}, STAMP, "h1")
+    assert moved["unstash"] and not moved["stash"]
+    # a failed move inside a mount point may have moved part of it; a failed rename moved nothing
+    half = rollback_results(moved={"changed": True, "failed": True})
+    assert dmplan.plan_rollback(plan, half, {}, {}, STAMP, "h1")["moved"] is False
+    assert dmplan.plan_rollback(dict(plan, data_root_is_mount=True), half, {}, {}, STAMP, "h1")["moved"] is True
+    # the store put back is moved back to where it was
+    restored = dmplan.plan_rollback(plan, rollback_results(restored={"changed": True}), {}, {}, STAMP, "h1")
+    assert restored["restored"] and restored["stash"]
+    assert restored["stash_args"] == ["/var/lib/docker", "/var/lib/docker.bk-1", "beside"]
+    half = rollback_results(restored={"changed": True, "failed": True})
+    assert dmplan.plan_rollback(plan, half, {}, {}, STAMP, "h1")["restored"] is False
+    assert dmplan.plan_rollback(dict(plan, unstash_mode="inside"), half, {}, {}, STAMP, "h1")["restored"] is True
+    # daemon.json: back from the backup, or removed when the role created it
+    backup = dmplan.plan_rollback(plan, rollback_results(config_written={"changed": True, "backup_file": "/b"}),
+                                  {}, {}, STAMP, "h1")
+    assert backup["config_put_back"] is True and backup["config_removed"] is False
+    created = dmplan.plan_rollback(plan, rollback_results(config_written={"changed": True, "backup_file": None}),
+                                   {}, {}, STAMP, "h1")
+    assert created["config_put_back"] is False and created["config_removed"] is True
+
+
+def test_the_failure_names_the_task_or_the_stopped_wave(tmp_path, monkeypatch):
+    plan = plan_for(tmp_path, monkeypatch, devicemapper_mode="direct-lvm")
+    failure = dmplan.plan_rollback(plan, rollback_results(), {"name": "Start and enable Docker"},
+                                   {"msg": "non-zero return code", "stderr": " Job failed \n"}, STAMP, "h1")["failure"]
+    assert failure == "Start and enable Docker: non-zero return code Job failed"
+    wave = dmplan.plan_rollback(plan, rollback_results(), {}, {}, STAMP, "h1")["failure"]
+    assert wave == "another host of this wave failed: the play stopped the wave"
+
+
+def rb_results(**given):
+    results = dict(config_written={}, rb_config=SKIPPED, rb_config_new=SKIPPED, rb_stash=SKIPPED,
+                   rb_unstash=SKIPPED, rb_start=SKIPPED)
+    results.update(given)
+    return results
+
+
+def test_the_rollback_says_what_was_rolled_back(tmp_path, monkeypatch):
+    plan = plan_for(tmp_path, monkeypatch, devicemapper_mode="direct-lvm")
+    backup = plan["backup_path"]
+    results = rollback_results(stopped={"changed": True}, moved={"changed": True}, started={"failed": True},
+                               config_written={"changed": True, "backup_file": "/etc/docker/daemon.json.1.bak"})
+    rollback = dmplan.plan_rollback(plan, results, {"name": "Start and enable Docker"}, {"msg": "boom"}, STAMP, "h1")
+    report = dmplan.rollback_report(plan, rollback, rb_results(
+        config_written=results["config_written"], rb_config={"changed": True}, rb_stash={"changed": True},
+        rb_unstash={"changed": True, "rc": 0}, rb_start={"changed": True}), "h1")
+    assert report == {"rolled_back": True, "docker_changed": True, "docker_running": True, "message": (
+        "devicemapper role: switching Docker's storage on h1 failed (Start and enable Docker: boom). Rolled back: "
+        "daemon.json restored from /etc/docker/daemon.json.1.bak;\ndata root put back from %s (what Docker wrote "
+        "meanwhile is in /var/lib/docker.bk-%s-failed);\n\nDocker started again on its previous storage." % (
+            backup, STAMP))}
+    failed = dmplan.rollback_report(plan, rollback, rb_results(
+        config_written=results["config_written"], rb_config={"changed": False, "failed": True, "msg": "no space"},
+        rb_unstash={"failed": True, "rc": 4, "stderr": "exists"},
+        rb_start={"failed": True, "stderr": "", "msg": " start failed "}), "h1")
+    assert failed["docker_running"] is False
+    assert failed["message"].endswith(
+        "Rolled back: daemon.json NOT restored (no space);\ndata root NOT put back: it is in %s (exists);\n\n"
+        "Docker did NOT start again: start failed." % backup)
+    plan = dict(plan, restore={"path": "/var/lib/docker.bk-1"})
+    nothing = dmplan.plan_rollback(plan, rollback_results(
+        restored={"changed": True}, config_written={"changed": True, "backup_file": None}), {}, {}, STAMP, "h1")
+    report = dmplan.rollback_report(plan, nothing, rb_results(config_written={"changed": True, "backup_file": None},
+                                                                rb_config_new={"changed": True}), "h1")
+    assert report["docker_running"] is False
+    assert report["message"].endswith(
+        "Rolled back: daemon.json the role created removed;\ndata root not moved;\nrestored store moved back to "
+        "/var/lib/docker.bk-1; \nDocker left as it was (not running before, or not managed).")
+    unchanged = dmplan.rollback_report(plan, dmplan.plan_rollback(plan, rollback_results(), {}, {}, STAMP, "h1"),
+                                       rb_results(), "h1")
+    assert "Rolled back: daemon.json unchanged;\ndata root not moved;\n\n" in unchanged["message"]
+
+
+# ---- absent.yml: what removing the pool destroys
+
+def test_removing_the_pool_says_what_it_destroys(tmp_path, monkeypatch):
+    plan = plan_for(tmp_path, monkeypatch, POOL_IN_DAEMON_JSON, devicemapper_state="absent",
+                    devicemapper_remove_pool=True, devicemapper_remove_vg=True, devicemapper_mode="direct-lvm")
+    info = {"pools": [{"data_percent": 7.4, "size": 21474836480, "thin_volumes": ["olddata"]}]}
+    warning = dmplan.pool_removal_warning(plan, info, "h1")
+    assert warning["warn"] is True
+    assert warning["message"] == (
+        "[WARNING] devicemapper_remove_pool=true on h1: removing thin pool docker/thinpool (7.4%% of its 21474836480 "
+        "bytes in use, 1 LVM thin volumes besides Docker's own devices) and VG docker destroys every image layer and "
+        "container file system Docker kept in it; the data root moved aside (%s) can no longer be used."
+        % plan["pool_backups_words"])
+    assert dmplan.pool_removal_warning(plan, {"pools": []}, "h1")["warn"] is False
+    assert dmplan.pool_removal_warning(plan, SKIPPED, "h1")["warn"] is False
+    # the role's filter gives the warning with the plan
+    probe = storage_info(POOL_IN_DAEMON_JSON, tmp_path, monkeypatch)
+    sections = host_read(tmp_path, probe["data_root"])
+    given = variables(devicemapper_devices=DEVICES, devicemapper_state="absent", devicemapper_remove_pool=True)
+    assert devicemapper_plan(probe, sections, given, STAMP, host="h1", pool_info=info)["pool_removal"][
+        "message"].startswith("[WARNING] devicemapper_remove_pool=true on h1: removing thin pool docker/thinpool (7.4%")

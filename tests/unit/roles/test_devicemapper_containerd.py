@@ -75,19 +75,16 @@ def test_containerd_restarts_before_docker_and_only_on_change():
     names = [item["name"] for item in block]
     assert names.index("Restart (or start) and enable containerd") < names.index(
         "Restart Docker (or start and enable it) on the containerd image store")
+    # When each restarts is the plan's (test_devicemapper_plan.py: test_containerd_restarts_only_on_changed_settings,
+    # test_docker_restarts_on_a_changed_daemon_json_and_starts_when_it_does_not_run); the tasks name its fields.
     decide = task("snapshotter.yml", "Decide what is restarted")["ansible.builtin.set_fact"]
-    assert decide["__devicemapper_docker_restart"] == "{{ __devicemapper_plan.docker_restart }}"
-    unchanged = {"changed": False, "restart_needed": False}
-    written = {"changed": True, "restart_needed": True}
-    skipped = {"changed": False, "skipped": True}
-    for check_mode, plan, write, expected in (
-            (False, unchanged, skipped, False),
-            (False, written, written, True),
-            (True, unchanged, skipped, False),
-            (True, written, skipped, True)):
-        assert render(decide["__devicemapper_containerd_restart"], __devicemapper_plan={"check_mode": check_mode},
-                      __devicemapper_containerd_config_plan=plan,
-                      __devicemapper_snapshotter_config=write) is expected, (check_mode, plan, write)
+    assert "devicemapper_containerd_switch(" in decide["__devicemapper_switch"]
+    restart = block[names.index("Restart (or start) and enable containerd")]
+    assert restart["when"] == "__devicemapper_switch.containerd_start"
+    assert restart["container_storage.devicemapper.run_script"]["args"] == (
+        "{{ __devicemapper_switch.containerd_start_args }}")
+    docker = block[names.index("Restart Docker (or start and enable it) on the containerd image store")]
+    assert docker["when"] == "__devicemapper_plan.docker_start"
 
 
 def test_containerd_config_is_planned_before_the_pool_and_written_after_it():
@@ -115,11 +112,10 @@ def test_activation_off_removes_containerds_drop_in_and_reloads_systemd():
     remove = task("snapshotter.yml", "Remove the pool activation drop-in containerd no longer needs")
     assert remove["ansible.builtin.file"] == {"path": "{{ __devicemapper_containerd_dropin_path }}", "state": "absent"}
     assert remove["when"] == ["not __devicemapper_plan.activate_on_boot", "__devicemapper_plan.dropin_found | length > 0"]
-    decide = task("snapshotter.yml", "Decide what is restarted")["ansible.builtin.set_fact"]
-    assert render(decide["__devicemapper_reload_units"], __devicemapper_dropin={"skipped": True},
-                  __devicemapper_dropin_removed={"changed": True}) is True
-    assert render(decide["__devicemapper_reload_units"], __devicemapper_dropin={"skipped": True},
-                  __devicemapper_dropin_removed={"skipped": True, "changed": False}) is False
+    # the reload after the removal: test_devicemapper_plan.py's test_removing_containerds_drop_in_reloads_systemd
+    block = next(item for item in load("tasks", "snapshotter.yml") if "block" in item)["block"]
+    reload = next(item for item in block if item["name"] == "Reload systemd units, as the activation drop-in was removed")
+    assert reload["when"] == "__devicemapper_switch.reload_units"
     assert render("{{ __devicemapper_containerd_dropin_path }}", devicemapper_containerd_service="containerd") == (
         "/etc/systemd/system/containerd.service.d/devicemapper-thinpool.conf")
 
