@@ -54,16 +54,15 @@ def suites_needed(jobs, platforms_of=platforms):
     return sorted({platform.get("suite", "bookworm") for job in jobs for platform in platforms_of(job)})
 
 
-# Seconds each job took in a full `make test` on this machine (two VMs at a time), for the
-# start order only; a job not listed counts as DEFAULT_SECONDS. modes and migrate_containerd are
-# from lab runs beside one other VM (modes: 457 s with two more migrate runs than it keeps);
-# lvm_profile and containerd from runs beside one other VM with VMs restored from the lab's
-# snapshot (containerd: 135 s with a cold Debian 13 boot).
+# Seconds each job took in a full `make test` from a clean clone on this machine (two VMs at a
+# time, VMs restored from the lab's snapshot, images built first into an empty cache), for the
+# start order only; a job not listed counts as DEFAULT_SECONDS. That run shared the machine
+# with other work (monitor: 972 s, against 564 s in the run before).
 MEASURED_SECONDS = {
-    "lab": 64, "waves": 539, "containerd": 95, "default": 556, "dm_reload": 262,
-    "docker_daemon_config": 140, "faults": 295, "lvm_profile": 205, "migrate": 808,
-    "migrate_containerd": 870, "modes": 420, "monitor": 564, "role_check_mode": 154,
-    "role_containerd": 557, "thinpool": 247, "matrix:core2.16-py3.6": 236, "matrix:core2.21-py3.11": 150,
+    "lab": 74, "waves": 390, "containerd": 75, "default": 582, "dm_reload": 276,
+    "docker_daemon_config": 119, "faults": 224, "lvm_profile": 148, "migrate": 787,
+    "migrate_containerd": 665, "modes": 382, "monitor": 972, "role_check_mode": 96,
+    "role_containerd": 602, "thinpool": 217, "matrix:core2.16-py3.6": 170, "matrix:core2.21-py3.11": 165,
 }
 DEFAULT_SECONDS = 300
 
