@@ -744,8 +744,10 @@ UNCHANGED = {"changed": False}
 CHANGED = {"changed": True}
 
 
-def containerd_switch(plan, config_plan=UNCHANGED, written=SKIPPED, removed=SKIPPED):
-    return dmplan.plan_containerd_switch(plan, variables(devicemapper_devices=DEVICES), config_plan, written, removed)
+def containerd_switch(plan, config_plan=None, written=None, removed=None):
+    """containerd's switch planned as snapshotter.yml plans it; a result not given was unchanged or skipped."""
+    return dmplan.plan_containerd_switch(plan, variables(devicemapper_devices=DEVICES), config_plan or UNCHANGED,
+                                         written or SKIPPED, removed or SKIPPED)
 
 
 @pytest.mark.parametrize("check_mode, config_plan, written, restart", [
@@ -1029,8 +1031,8 @@ def test_the_rollback_says_what_was_rolled_back(tmp_path, monkeypatch):
     plan = dict(plan, restore={"path": "/var/lib/docker.bk-1"})
     nothing = dmplan.plan_rollback(plan, rollback_results(
         restored={"changed": True}, config_written={"changed": True, "backup_file": None}), {}, {}, STAMP, "h1")
-    report = dmplan.rollback_report(plan, nothing, rb_results(config_written={"changed": True, "backup_file": None},
-                                                                rb_config_new={"changed": True}), "h1")
+    results = rb_results(config_written={"changed": True, "backup_file": None}, rb_config_new={"changed": True})
+    report = dmplan.rollback_report(plan, nothing, results, "h1")
     assert report["docker_running"] is False
     assert report["message"].endswith(
         "Rolled back: daemon.json the role created removed;\ndata root not moved;\nrestored store moved back to "
