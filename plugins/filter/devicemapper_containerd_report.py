@@ -14,6 +14,9 @@ description:
   - Used by the C(container_storage.devicemapper.devicemapper) role; private to it, its fields may change.
   - The role's result after the restarts; with O(failed_result), the rescue's message (what failed, what was
     done and what was put back).
+extends_documentation_fragment:
+  - container_storage.devicemapper.role_plan
+  - container_storage.devicemapper.role_plan.failure
 options:
   _input:
     description:
@@ -22,24 +25,10 @@ options:
         C(rb_start).
     type: dict
     required: true
-  plan:
-    description: The role's plan (P(container_storage.devicemapper.devicemapper_plan#filter)).
-    type: dict
-    required: true
   switch:
     description: What P(container_storage.devicemapper.devicemapper_containerd_switch#filter) decided.
     type: dict
     required: true
-  host:
-    description: The host's inventory name, for the messages.
-    type: str
-    default: localhost
-  failed_task:
-    description: C(ansible_failed_task), or an empty dict when there is none.
-    type: dict
-  failed_result:
-    description: C(ansible_failed_result), or an empty dict when there is none.
-    type: dict
 """
 
 EXAMPLES = r"""

@@ -14,6 +14,9 @@ description:
   - Used by the C(container_storage.devicemapper.devicemapper) role; private to it, its fields may change.
   - Before anything is put back, whether the record step failed (then nothing is put back, and its message), why
     the switch failed, what is stopped, moved back and restored, and whether this run touched Docker.
+extends_documentation_fragment:
+  - container_storage.devicemapper.role_plan
+  - container_storage.devicemapper.role_plan.failure
 options:
   _input:
     description:
@@ -21,24 +24,10 @@ options:
         C(config_written), C(started).
     type: dict
     required: true
-  plan:
-    description: The role's plan (P(container_storage.devicemapper.devicemapper_plan#filter)).
-    type: dict
-    required: true
   stamp:
     description: The time, UTC, as C(%Y%m%dT%H%M%SZ), for the directory that keeps what Docker wrote meanwhile.
     type: str
     required: true
-  host:
-    description: The host's inventory name, for the messages.
-    type: str
-    default: localhost
-  failed_task:
-    description: C(ansible_failed_task), or an empty dict when there is none.
-    type: dict
-  failed_result:
-    description: C(ansible_failed_result), or an empty dict when there is none.
-    type: dict
 """
 
 EXAMPLES = r"""

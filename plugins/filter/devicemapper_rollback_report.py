@@ -13,6 +13,8 @@ version_added: 1.0.0
 description:
   - Used by the C(container_storage.devicemapper.devicemapper) role; private to it, its fields may change.
   - The role's result once the rollback ran, C(rolled_back), C(docker_changed), C(docker_running) and the message.
+extends_documentation_fragment:
+  - container_storage.devicemapper.role_plan
 options:
   _input:
     description:
@@ -20,18 +22,10 @@ options:
         C(rb_stash), C(rb_unstash), C(rb_start).
     type: dict
     required: true
-  plan:
-    description: The role's plan (P(container_storage.devicemapper.devicemapper_plan#filter)).
-    type: dict
-    required: true
   rollback:
     description: What P(container_storage.devicemapper.devicemapper_rollback#filter) decided.
     type: dict
     required: true
-  host:
-    description: The host's inventory name, for the messages.
-    type: str
-    default: localhost
 """
 
 EXAMPLES = r"""

@@ -15,6 +15,8 @@ description:
   - As Docker's guide does, C(docker info) must show the devicemapper driver, the expected Pool Name, no
     C(Data loop file) outside loop-lvm mode and the deferred removal and deletion wanted; after C(absent),
     any driver but devicemapper.
+extends_documentation_fragment:
+  - container_storage.devicemapper.role_plan
 options:
   _input:
     description:
@@ -22,14 +24,6 @@ options:
         P(container_storage.devicemapper.docker_info#filter) reading of the role's start.
     type: dict
     required: true
-  plan:
-    description: The role's plan (P(container_storage.devicemapper.devicemapper_plan#filter)).
-    type: dict
-    required: true
-  host:
-    description: The host's inventory name, for the messages.
-    type: str
-    default: localhost
 """
 
 EXAMPLES = r"""
