@@ -103,8 +103,9 @@ def recipe_hash(suite=SUITE):
     """Key of the image cache: everything that decides the image's content."""
     digest = hashlib.sha256()
     digest.update(json.dumps([suite, MIRROR, sorted(suite_packages(suite)), ROOT_SIZE]).encode())
-    with open(os.path.join(HERE, "customize.sh"), "rb") as hook:
-        digest.update(hook.read())
+    for name in ("customize.sh", "lab_zipimport_cache.py"):
+        with open(os.path.join(HERE, name), "rb") as hook:
+            digest.update(hook.read())
     return digest.hexdigest()[:16]
 
 
