@@ -13,9 +13,11 @@ dmsetup is exercised in qemu guests built and run by this tool.
     lab.py run [--suite S] [--disks N] [--keep] -- COMMAND...   boot, run
         COMMAND with LAB_INVENTORY set (and {inventory} replaced), always tear down
 
-Suites: bookworm (Debian 12, Docker 20.10 with devicemapper; the default) and
-trixie (Debian 13, Docker 26 and containerd 1.7, for containerd's devmapper
-snapshotter). Each has its own cached image. LAB_SUITE sets the default suite
+Suites: bookworm (Debian 12, Docker 20.10 with devicemapper; the default),
+bookworm-minimal (Debian 12 with Docker but without lvm2, thin-provisioning-tools
+and python3-apt, as a cloud image has it), trixie (Debian 13, Docker 26 and
+containerd 1.7, for containerd's devmapper snapshotter) and forky (Debian testing,
+Docker 28 and containerd 2 with its config version 3). Each has its own cached image. LAB_SUITE sets the default suite
 for tools that call up() without one (tools/lab/record_fixtures.py).
 
 A VM starts from a snapshot of a just-booted guest of its image when it can: the
@@ -60,7 +62,19 @@ PACKAGES = [
 # Debian 13: Docker 26 has no devicemapper graph driver; containerd 1.7 has the
 # devmapper snapshotter. trixie ships the docker CLI apart from docker.io.
 TRIXIE_PACKAGES = PACKAGES + ["docker-cli", "containerd"]
-SUITES = {"bookworm": PACKAGES, "trixie": TRIXIE_PACKAGES}
+# A Debian 12 host as a cloud image has it: Docker, but no lvm2,
+# thin-provisioning-tools or python3-apt (the role's first run installs them).
+MINIMAL_PACKAGES = [name for name in PACKAGES
+                    if name not in ("lvm2", "thin-provisioning-tools", "python3-apt")]
+# Suite name -> (Debian suite, packages, extra mmdebstrap options).
+SUITES = {
+    "bookworm": ("bookworm", PACKAGES, []),
+    "bookworm-minimal": ("bookworm", MINIMAL_PACKAGES, []),
+    "trixie": ("trixie", TRIXIE_PACKAGES, []),
+    # Debian testing: Docker 28, containerd 2 (config version 3), Python 3.14. The
+    # mirror's forky Release file can be past its Valid-Until date.
+    "forky": ("forky", TRIXIE_PACKAGES, ["--aptopt=Acquire::Check-Valid-Until \"false\""]),
+}
 DEFAULT_SUITE = os.environ.get("LAB_SUITE", SUITE)
 ROOT_SIZE = "3G"
 BOOT_TIMEOUT = int(os.environ.get("LAB_BOOT_TIMEOUT", "240"))
@@ -93,16 +107,23 @@ class LabError(Exception):
 
 # ---------------------------------------------------------------- the image
 
-def suite_packages(suite):
+def suite_recipe(suite):
+    """(Debian suite, packages, extra mmdebstrap options) of a lab suite."""
     if suite not in SUITES:
         raise LabError("unknown suite %r (known: %s)" % (suite, ", ".join(sorted(SUITES))))
     return SUITES[suite]
 
 
+def suite_packages(suite):
+    return suite_recipe(suite)[1]
+
+
 def recipe_hash(suite=SUITE):
     """Key of the image cache: everything that decides the image's content."""
     digest = hashlib.sha256()
-    digest.update(json.dumps([suite, MIRROR, sorted(suite_packages(suite)), ROOT_SIZE]).encode())
+    debian_suite, packages, options = suite_recipe(suite)
+    digest.update(json.dumps([debian_suite, MIRROR, sorted(packages), ROOT_SIZE]
+                             + ([options] if options else [])).encode())
     for name in ("customize.sh", "lab_zipimport_cache.py"):
         with open(os.path.join(HERE, name), "rb") as hook:
             digest.update(hook.read())
@@ -132,9 +153,10 @@ def build_image(suite=SUITE):
             tree = os.path.join(work, "tree")
             hook = 'sh %s "$1" %s' % (os.path.join(HERE, "customize.sh"), key + ".pub")
             log("building the %s image with mmdebstrap (about a minute)" % suite)
-            subprocess.run(["mmdebstrap", "--variant=minbase", "--quiet",
-                            "--include=" + ",".join(suite_packages(suite)),
-                            "--customize-hook=" + hook, suite, tree, MIRROR],
+            debian_suite, packages, options = suite_recipe(suite)
+            subprocess.run(["mmdebstrap", "--variant=minbase", "--quiet"] + options
+                           + ["--include=" + ",".join(packages),
+                              "--customize-hook=" + hook, debian_suite, tree, MIRROR],
                            check=True, stdout=sys.stderr)
             boot = os.path.join(tree, "boot")
             for prefix, name in (("vmlinuz-", "vmlinuz"), ("initrd.img-", "initrd.img")):
