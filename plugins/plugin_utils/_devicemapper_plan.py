@@ -339,6 +339,7 @@ def plan_devicemapper(probe, sections, variables, stamp, config_plan=None, check
     if config_plan is not None and not config_plan.get("failed") and runtime == GRAPHDRIVER:
         plan.update(plan_switch(plan, probe, config_plan, "present" if state == "present" else "absent", flags, mode))
         plan.update(_forget_pool(plan))
+    plan.update(_tools_extras(plan, variables, flags, state, mode, host))
     plan["rollback_from_prefix"] = "%s%s.bk-" % (data_root, ("/" + os.path.basename(data_root)) if is_mount else "")
     return plan
 
@@ -367,6 +368,30 @@ def _present_extras(plan, record, mode, flags, host):
         remove_dropin=bool((mode != "direct-lvm" or not flags["activate_on_boot"]) and plan["dropin_found"]),
         old_pool=old_pool,
         old_pool_warning=warning,
+    )
+
+
+def _tools_extras(plan, variables, flags, state, mode, host):
+    """What the role does when the LVM tools are not on the host yet: a check-mode run
+    cannot read LVM before the install it only previews, and a run that may not install
+    them says which to install (every mode but loop-lvm runs them)."""
+    missing = plan["tools_missing"]
+    if not (missing and state == "present" and mode != "loop-lvm"):
+        return dict(pool_after_install=False, pool_check_message="")
+    if not flags["install_packages"]:
+        plan["refusals"].append(
+            "devicemapper role: install lvm2 and thin-provisioning-tools (device-mapper-persistent-data on the Red Hat "
+            "family) on %s first, or set devicemapper_install_packages: true; %s not found. Nothing was changed."
+            % (host, ", ".join(missing)))
+    after_install = bool(plan["check_mode"] and flags["install_packages"] and mode == "direct-lvm")
+    return dict(
+        pool_after_install=after_install,
+        pool_check_message=(
+            "would create the thin pool %s (data %s, metadata %s, chunk %s) on %s with the autoextend profile %s; "
+            "LVM is read after the install (%s not found)"
+            % (plan["lv"], _var(variables, "data_size"), _var(variables, "metadata_size"),
+               _var(variables, "chunk_size"), ", ".join(_var(variables, "devices")), _var(variables, "profile"),
+               ", ".join(missing))) if after_install else "",
     )
 
 

@@ -523,6 +523,69 @@ def test_tools_missing_are_those_the_host_read_did_not_find(tmp_path, monkeypatc
     assert plan_for(tmp_path / "b", monkeypatch, devicemapper_install_packages="no")["install_prerequisites"] is False
 
 
+def without_lvm_tools(tmp_path):
+    """The host read of a host without lvm2 and thin-provisioning-tools (a minimal Debian 12):
+    host_read.sh looks for tools that are not on its PATH."""
+    return host_read(tmp_path, "/var/lib/docker", tools=("no-lvm-here", "no-thin-check-here"))
+
+
+def test_check_mode_without_the_lvm_tools_previews_the_pool_instead_of_reading_lvm(tmp_path, monkeypatch):
+    plan = plan_for(tmp_path, monkeypatch, sections=without_lvm_tools(tmp_path), check_mode=True)
+    assert plan["refusals"] == []
+    assert plan["tools_missing"] == ["lvm", "thin_check"]
+    assert plan["install_prerequisites"] is True
+    assert plan["pool_after_install"] is True
+    assert plan["pool_check_message"] == (
+        "would create the thin pool docker/thinpool (data 95%VG, metadata 1%VG, chunk 512K) on /dev/vdb with the "
+        "autoextend profile docker-thinpool; LVM is read after the install (lvm, thin_check not found)")
+    # daemon.json is planned all the same
+    assert plan["config_plan"]["changed"] is True
+
+
+def with_lvm_tools(tmp_path):
+    """The host read of a host with both tools: host_read.sh only looks thin_check up, never runs it."""
+    (tmp_path / "bin").mkdir(exist_ok=True)
+    (tmp_path / "bin" / "thin_check").write_text("#!/bin/sh\nexit 2\n")
+    (tmp_path / "bin" / "thin_check").chmod(0o755)
+    sections = host_read(tmp_path, "/var/lib/docker")
+    assert [os.path.basename(line) for line in sections["tools"]] == ["lvm", "thin_check"]
+    return sections
+
+
+@pytest.mark.parametrize("check_mode, sections, after_install", [
+    (False, without_lvm_tools, False),  # a real run installs the tools first, then reads LVM
+    (True, with_lvm_tools, False),  # the tools are there: thinpool reads LVM in check mode
+])
+def test_the_pool_is_read_whenever_lvm_is_there_when_it_runs(check_mode, sections, after_install, tmp_path,
+                                                            monkeypatch):
+    plan = plan_for(tmp_path, monkeypatch, sections=sections(tmp_path), check_mode=check_mode)
+    assert plan["refusals"] == []
+    assert plan["pool_after_install"] is after_install
+    assert plan["pool_check_message"] == ""
+
+
+@pytest.mark.parametrize("check_mode", [False, True])
+def test_missing_lvm_tools_not_to_be_installed_are_refused_in_one_line(check_mode, tmp_path, monkeypatch):
+    plan = plan_for(tmp_path, monkeypatch, sections=without_lvm_tools(tmp_path), check_mode=check_mode,
+                    devicemapper_install_packages=False)
+    assert plan["refusals"] == [
+        "devicemapper role: install lvm2 and thin-provisioning-tools (device-mapper-persistent-data on the Red Hat "
+        "family) on vm1 first, or set devicemapper_install_packages: true; lvm, thin_check not found. "
+        "Nothing was changed."]
+    assert "\n" not in plan["refusals"][0]
+
+
+@pytest.mark.parametrize("given", [
+    {"devicemapper_mode": "loop-lvm"},  # Docker's loop files need no LVM tools
+    {"devicemapper_state": "absent"},
+])
+def test_missing_lvm_tools_are_not_refused_where_nothing_runs_them(given, tmp_path, monkeypatch):
+    plan = plan_for(tmp_path, monkeypatch, sections=without_lvm_tools(tmp_path), check_mode=True,
+                    devicemapper_install_packages=False, **given)
+    assert plan["refusals"] == []
+    assert plan["pool_after_install"] is False
+
+
 def test_the_roles_constants_are_the_plans():
     with open(os.path.join(ROLE, "vars", "main.yml")) as handle:
         role_vars = yaml.safe_load(handle)
