@@ -819,7 +819,9 @@ class DmReloadModule(object):
                 result["loop_devices_refreshed"] = list(reloader.refreshed)
                 result["changed"] = reloader.changed_after_failure(plan)
             result.update(getattr(exc, "details", {}))
-            module.fail_json(msg=getattr(exc, "msg", str(exc)), warnings=reloader.warnings,
+            for warning in reloader.warnings:
+                module.warn(warning)
+            module.fail_json(msg=getattr(exc, "msg", str(exc)),
                              commands=runner.commands + runner.planned, **result)
 
         result["changed"] = plan.changed
@@ -829,5 +831,8 @@ class DmReloadModule(object):
                                   before_header="%s (live table)" % name,
                                   after_header="%s (%s table)" % (
                                       name, "planned" if module.check_mode else "new"))
-        result.update(warnings=reloader.warnings, commands=runner.commands + runner.planned)
+        # module.warn, not a warnings key: exit_json's warnings argument goes in ansible-core 2.23.
+        for warning in reloader.warnings:
+            module.warn(warning)
+        result.update(commands=runner.commands + runner.planned)
         return result

@@ -94,7 +94,9 @@ def parse_storage_opts(given):
 
 
 def _input_refusals(variables, flags, user_opts, bad_items):
-    """main.yml's two checks of the variables, with their messages."""
+    """The variables' rules, checked in order: the first one broken, naming its variable and what it got.
+
+    One rule at a time, so the message says what to change; fixing it shows the next one, if any."""
     if bad_items:
         return ["devicemapper role: devicemapper_storage_opts must be a dict of dm.* options, or on the command line "
                 "`dm.name=value` pairs separated by commas (-e 'devicemapper_storage_opts=dm.min_free_space=10%%'), "
@@ -102,33 +104,37 @@ def _input_refusals(variables, flags, user_opts, bad_items):
     state, mode, runtime = _var(variables, "state"), _var(variables, "mode"), _var(variables, "runtime")
     devices = _var(variables, "devices")
     data_size, metadata_size = _var(variables, "data_size"), _var(variables, "metadata_size")
+    owned = sorted(key for key in (user_opts or {}) if key.lower() in OWNED_OPTS)
     rules = [
-        user_opts is not None,
-        state == "absent" or mode == "loop-lvm" or len(devices) > 0,
-        state == "absent" or mode != "docker-managed" or len(devices) == 1,
-        mode != "docker-managed" or re.match(r"^[0-9]+%VG$", str(data_size)) is not None,
-        mode != "docker-managed" or re.match(r"^[0-9]+%VG$", str(metadata_size)) is not None,
-        user_opts is None or not set(key.lower() for key in user_opts) & set(OWNED_OPTS),
-        flags["remove_pool"] or not flags["remove_vg"],
-        runtime != SNAPSHOTTER or (state == "present" and mode == "direct-lvm"),
+        (user_opts is not None,
+         "devicemapper_storage_opts must be a dict of dm.* options, or on the command line `dm.name=value` pairs "
+         "separated by commas, or a JSON object; got %s." % _jinja_str(_var(variables, "storage_opts"))),
+        (state == "absent" or mode == "loop-lvm" or len(devices) > 0,
+         "devicemapper_devices must list the pool's block devices in %s mode; got %s."
+         % (mode, _jinja_str(devices))),
+        (state == "absent" or mode != "docker-managed" or len(devices) == 1,
+         "devicemapper_devices must list exactly one device in docker-managed mode (Docker's "
+         "dm.directlvm_device); got %s." % _jinja_str(devices)),
+        (mode != "docker-managed" or re.match(r"^[0-9]+%VG$", str(data_size)) is not None,
+         "devicemapper_data_size must be N%%VG in docker-managed mode (Docker's dm.thinp_percent); got %s."
+         % data_size),
+        (mode != "docker-managed" or re.match(r"^[0-9]+%VG$", str(metadata_size)) is not None,
+         "devicemapper_metadata_size must be N%%VG in docker-managed mode (Docker's dm.thinp_metapercent); got %s."
+         % metadata_size),
+        (not owned,
+         "devicemapper_storage_opts may not set %s: the role sets it from devicemapper_mode (it owns %s)."
+         % (", ".join(owned), ", ".join(OWNED_OPTS))),
+        (flags["remove_pool"] or not flags["remove_vg"],
+         "devicemapper_remove_vg needs devicemapper_remove_pool: true; got devicemapper_remove_pool=%s."
+         % flags["remove_pool"]),
+        (runtime != SNAPSHOTTER or (state == "present" and mode == "direct-lvm"),
+         "devicemapper_runtime containerd-snapshotter needs devicemapper_state present and devicemapper_mode "
+         "direct-lvm; got state=%s, mode=%s." % (state, mode)),
     ]
-    if all(rules):
-        return []
-    return [
-        "devicemapper role: devicemapper_devices must list the pool's block devices in direct-lvm mode, and exactly one "
-        "device in docker-managed mode, where devicemapper_data_size and devicemapper_metadata_size must be N%%VG "
-        "(Docker's dm.thinp_percent/dm.thinp_metapercent); devicemapper_storage_opts may not set "
-        "%s: the role sets them from devicemapper_mode; "
-        "devicemapper_remove_vg needs devicemapper_remove_pool; devicemapper_runtime containerd-snapshotter needs "
-        "devicemapper_state present and devicemapper_mode direct-lvm. "
-        "Got mode=%s, devices=%s, "
-        "data_size=%s, metadata_size=%s, "
-        "storage_opts keys=%s, "
-        "remove_pool=%s, remove_vg=%s, "
-        "runtime=%s, state=%s."
-        % (", ".join(OWNED_OPTS), mode, _jinja_str(devices), data_size, metadata_size,
-           _jinja_str(list(user_opts.keys())) if user_opts is not None else "?",
-           flags["remove_pool"], flags["remove_vg"], runtime, state)]
+    for holds, message in rules:
+        if not holds:
+            return ["devicemapper role: " + message]
+    return []
 
 
 def choose_runtime(given, state, dockerd_version, containerd_installed):
