@@ -138,6 +138,10 @@ def run_case(module, case, tmp_path, monkeypatch):
         return call["rc"], call["out"], call["err"]
 
     def collect_warnings(result):
+        # ansible-core 2.21 deprecates exit_json/fail_json's warnings and deprecations arguments
+        # (2.23 removes them): a module says them with module.warn and module.deprecate.
+        assert "warnings" not in result and "deprecations" not in result, (
+            "warnings or deprecations passed to exit_json/fail_json: %r" % (result,))
         collected = list(result.get("warnings") or []) + list(ansible_warnings.get_warning_messages())
         if collected:
             result["warnings"] = collected
