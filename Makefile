@@ -114,8 +114,10 @@ test: lint lab-image
 	  echo "make test: checks without VMs rc=$$checks, molecule rc=$$molecule"; \
 	  test $$checks -eq 0 && test $$molecule -eq 0
 
+# DEMO_SUITE=bookworm-minimal: the same on a Debian 12 host without lvm2 (the role installs it).
+DEMO_SUITE ?= bookworm
 demo: setup lab-image
-	$(LAB) run --prefix demo --disks 1 $(if $(KEEP),--keep) -- \
+	$(LAB) run --prefix demo --suite $(DEMO_SUITE) --disks 1 $(if $(KEEP),--keep) -- \
 	  $(BIN)/ansible-playbook -i {inventory} $(CURDIR)/tools/lab/demo.yml
 
 # The same on Docker 26 (Debian 13 guest): containerd's devmapper snapshotter on the pool.
