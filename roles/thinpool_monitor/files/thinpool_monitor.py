@@ -28,7 +28,9 @@ import subprocess
 import sys
 import time
 
-from ansible_collections.container_storage.devicemapper.plugins.module_utils._files import write_atomically
+from ansible_collections.container_storage.devicemapper.plugins.module_utils._files import (
+    UnsafePathError, write_atomically,
+)
 from ansible_collections.container_storage.devicemapper.plugins.module_utils._pool_health import (
     CONTAINERD_CONFIG, DOCKER_DAEMON_JSON, HEADROOM_CAP, HealthReadError, pool_health,
     read_engine_pools, read_snapshot,
@@ -191,8 +193,13 @@ def render_textfile(pools, errors, now, duration):
 
 def write_textfile(path, text):
     """Write then rename: node_exporter never reads half a file (it reads only *.prom names,
-    and the temporary file is ``.NAME.XXXX.tmp``)."""
-    write_atomically(path, text, mode=0o644)
+    and the temporary file is ``.NAME.XXXX.tmp``).
+
+    Run as root in a directory that may sit in another user's (Debian's /var/lib/prometheus
+    belongs to the prometheus user): no symlink on the path is followed, a link at the file
+    itself is replaced, and a directory another user could change is refused
+    (UnsafePathError) before anything is written."""
+    write_atomically(path, text, mode=0o644, root_owned=True, follow=False)
 
 
 # ---------------------------------------------------------------- Nagios-style check
@@ -281,9 +288,16 @@ def run_textfile(args, runner):
     started = time.time()
     pools, errors = collect(runner, args.docker_config, args.containerd_config)
     text = render_textfile(pools, errors, time.time(), time.time() - started)
-    write_textfile(args.output, text)
     for error in errors:
         sys.stderr.write("thinpool_monitor: %s\n" % error)
+    try:
+        write_textfile(args.output, text)
+    except UnsafePathError as exc:
+        sys.stderr.write("thinpool_monitor: refusing to write %s: %s\n" % (args.output, exc))
+        return 1
+    except OSError as exc:
+        sys.stderr.write("thinpool_monitor: could not write %s: %s\n" % (args.output, exc))
+        return 1
     # The file says what failed (thinpool_collector_error); a failed unit means no file was written.
     return 0
 
