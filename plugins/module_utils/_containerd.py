@@ -111,10 +111,6 @@ class Plan(object):
         return self.text != self.new_text
 
 
-def _same(old, new):
-    return type(old) is type(new) and old == new
-
-
 def _settings_of(table):
     if not isinstance(table, dict):
         return {}
@@ -169,10 +165,16 @@ class _Editor(object):
             node[key] = value
 
     def _expect_no_table(self, table_path):
-        node = self.expected
+        parents = [self.expected]
         for part in table_path[:-1]:
-            node = node.get(part, {})
-        node.pop(table_path[-1], None)
+            parents.append(parents[-1].get(part, {}))
+        parents[-1].pop(table_path[-1], None)
+        # A parent that only headers below it made ([plugins] of [plugins."..."], never defined
+        # itself) is no table of the file once they are gone: TOML has no empty implicit table.
+        for depth in range(len(table_path) - 1, 0, -1):
+            if parents[depth] or self.document.table_kind(table_path[:depth]) != _toml.IMPLICIT:
+                break
+            parents[depth - 1].pop(table_path[depth - 1], None)
 
     def table(self, table_path):
         """The table and how it is written: ('header', Header), ('missing'|'implicit', None)."""
@@ -223,7 +225,7 @@ class _Editor(object):
             if entry is None:
                 raise ConfigError("%s: %s in %s is a table, not a value; the file was not changed"
                                   % (self.path, key, _describe(table_path)))
-            if _same(_toml.plain(table[key]), value):
+            if _toml.same_value(_toml.plain(table[key]), value):
                 continue
             line = self.lines.lines[entry.first]
             comment = _toml.trailing_comment(line) if entry.first == entry.last else ""
@@ -363,7 +365,7 @@ def _verify(new_text, expected, path):
     except _toml.TomlError as exc:
         raise ConfigError("%s: the edited file would not be valid TOML (%s); this is a bug in the "
                           "module, please report it; the file was not changed" % (path, exc))
-    if _toml.plain(document.data) != expected:
+    if not _toml.same_value(_toml.plain(document.data), expected):
         raise ConfigError("%s: editing the file would change settings other than the ones asked for; "
                           "this is a bug in the module, please report it; the file was not changed"
                           % path)

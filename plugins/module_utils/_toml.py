@@ -21,6 +21,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import datetime
+import math
 import re
 
 
@@ -55,6 +57,19 @@ class StaticArray(list):
 
 class TablesArray(list):
     """An array of tables made by ``[[header]]``."""
+
+
+class DateTimeText(str):
+    """A date, time or date-time value, kept as its text (nothing here needs a datetime object);
+    a type of its own so that it never equals the string of the same text."""
+
+    def __eq__(self, other):
+        return type(other) is DateTimeText and str.__eq__(self, other)
+
+    def __ne__(self, other):
+        return not self.__eq__(other)
+
+    __hash__ = str.__hash__
 
 
 class Header(object):
@@ -133,7 +148,8 @@ _FLOAT = re.compile(r"[+-]?(?:0|[1-9](?:_?[0-9])*)"
                     r"(?:\.[0-9](?:_?[0-9])*)?(?:[eE][+-]?[0-9](?:_?[0-9])*)?\Z")
 _SPECIAL_FLOAT = re.compile(r"[+-]?(?:inf|nan)\Z")
 _DATE = r"[0-9]{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12][0-9]|3[01])"
-_TIME = r"(?:[01][0-9]|2[0-3]):[0-5][0-9]:(?:[0-5][0-9]|60)(?:\.[0-9]+)?"
+# Seconds up to 59: Python's datetime, and so tomllib, has no leap second.
+_TIME = r"(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](?:\.[0-9]+)?"
 _OFFSET = r"(?:[Zz]|[+-](?:[01][0-9]|2[0-3]):[0-5][0-9])"
 _DATETIME = re.compile(r"(?:%s(?:[Tt ]%s%s?)?|%s)\Z" % (_DATE, _TIME, _OFFSET, _TIME))
 # A scalar that is not a string: runs up to a delimiter.
@@ -172,11 +188,13 @@ class _Parser(object):
     def skip_comment(self):
         if self.peek() == "#":
             end = self.text.find("\n", self.pos)
-            end = len(self.text) if end == -1 else end
-            comment = self.text[self.pos:end].rstrip("\r")
-            if _CONTROL.search(comment[1:]) or "\r" in comment:
+            comment = self.text[self.pos:len(self.text) if end == -1 else end]
+            if end != -1 and comment.endswith("\r"):
+                comment = comment[:-1]  # the \r of the line's \r\n, and only that one
+                end -= 1
+            if _CONTROL.search(comment[1:]):
                 self.error("control character in a comment")
-            self.pos = end
+            self.pos = len(self.text) if end == -1 else end
 
     def expect_line_end(self, what):
         self.skip_ws()
@@ -367,8 +385,9 @@ class _Parser(object):
         if _FLOAT.match(raw) and ("." in raw or "e" in raw or "E" in raw):
             return float(raw.replace("_", ""))
         if _DATETIME.match(raw):
-            # Kept as text: nothing here needs a datetime object.
-            return raw
+            if raw[4:5] == "-" and not _is_calendar_date(raw[:10]):
+                self.error("%r is not a date of the calendar" % raw)
+            return DateTimeText(raw)
         self.error("%r is not a TOML value (strings need quotes)" % raw)
 
     def parse_basic_string(self):
@@ -455,7 +474,7 @@ class _Parser(object):
                 self.advance()
                 continue
             if self.peek(2) == "\r\n":
-                out.append("\r\n")
+                out.append("\n")  # a newline in the value is \n, as tomllib has it
                 self.advance(2)
                 continue
             if _CONTROL.match(char):
@@ -479,7 +498,7 @@ class _Parser(object):
         if _CONTROL.search(value.replace("\r\n", "").replace("\n", "")):
             self.error("control character in a string")
         self.advance(end + extra + 3 - self.pos)
-        return value
+        return value.replace("\r\n", "\n")
 
     def parse_array(self):
         self.advance()
@@ -529,6 +548,15 @@ class _Parser(object):
             self.error("expected ',' or '}' in an inline table started on line %d" % (line + 1))
 
 
+def _is_calendar_date(text):
+    """A YYYY-MM-DD that exists: years 1 to 9999 (as Python's datetime, and so tomllib), days of the month."""
+    try:
+        datetime.date(int(text[:4]), int(text[5:7]), int(text[8:10]))
+    except ValueError:
+        return False
+    return True
+
+
 def _freeze(table):
     table.kind = INLINE
     for value in table.values():
@@ -554,6 +582,28 @@ def plain(value):
     if isinstance(value, list):
         return [plain(item) for item in value]
     return value
+
+
+def same_value(left, right):
+    """Whether two parsed values (as ``plain`` gives them) are the same TOML value.
+
+    Types are strict (``true`` is not ``1``, ``1.0`` is not ``1``, a date is not the string of
+    its text); a float is the IEEE 754 value TOML means, so a ``nan`` equals a ``nan`` of the
+    same sign and ``-0.0`` is not ``0.0``. Python's ``==`` gets all of these wrong.
+    """
+    if isinstance(left, dict) or isinstance(right, dict):
+        return (isinstance(left, dict) and isinstance(right, dict) and set(left) == set(right)
+                and all(same_value(left[key], right[key]) for key in left))
+    if isinstance(left, list) or isinstance(right, list):
+        return (isinstance(left, list) and isinstance(right, list) and len(left) == len(right)
+                and all(same_value(a, b) for a, b in zip(left, right)))
+    if type(left) is not type(right):
+        return False
+    if isinstance(left, float):
+        if math.copysign(1.0, left) != math.copysign(1.0, right):
+            return False
+        return math.isnan(left) and math.isnan(right) or left == right
+    return left == right
 
 
 # ---------------------------------------------------------------- writing

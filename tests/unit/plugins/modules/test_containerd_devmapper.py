@@ -250,11 +250,11 @@ def _stringify_dates(value):
     if isinstance(value, list):
         return [_stringify_dates(v) for v in value]
     if isinstance(value, (datetime.datetime, datetime.date, datetime.time)):
-        return _DATE_TEXT[value]
+        return _toml.DateTimeText(_DATE_TEXT[value])
     return value
 
 
-# the reader keeps dates as their text; tomllib makes objects of them
+# the reader keeps dates as their text (a DateTimeText, never equal to a string); tomllib makes objects of them
 _DATE_TEXT = {}
 
 
@@ -456,6 +456,120 @@ def test_an_edit_that_would_change_another_value_is_not_written(tmp_path, monkey
 
     monkeypatch.setattr(_toml.LineEditor, "text", corrupting_text)
     case = _case(run_command=[],  # refused while planning, before the pool is read
+                 expect={"failed": True, "msg_contains": ["would change settings other than the ones asked for"]})
+    run_case(containerd_devmapper, case, tmp_path, monkeypatch)
+    assert path.read_text() == original
+
+
+# ---------------------------------------------------------------- absent undoes what present wrote
+
+FULL_SETTINGS = {"pool_name": "docker-thinpool", "root_path": "/var/lib/containerd/devmapper", "base_image_size": "8GB",
+                 "discard_blocks": True, "fs_type": "ext4", "async_remove": False, "fs_options": "-E nodiscard"}
+STARTING_FILES = {
+    "empty": "",
+    "version_only": "version = 3\n",
+    "comment_only": "# containerd config\n",
+    "plugins_header": 'version = 2\n\n[plugins]\n',
+    "dotted_plugins": 'version = 2\nplugins."io.containerd.internal.v1.opt".path = "/opt/containerd"\n',
+    "another_plugin": "version = 3\n\n[plugins.'io.containerd.internal.v1.opt']\n  path = '/opt/containerd'\n",
+    "crlf": 'version = 2\r\n[plugins."io.containerd.internal.v1.opt"]\r\n  path = "/opt/containerd"\r\n',
+    "floats": 'version = 2\nnot_a_number = nan\nnegative = -nan\nzero = -0.0\nlist = [nan, 1.5]\n'
+              'inline = {f = +nan}\n',
+    "no_final_newline": 'version = 2\n[plugins."io.containerd.grpc.v1.cri".containerd]\n  snapshotter = "overlayfs"',
+}
+
+
+@pytest.mark.parametrize("start", sorted(STARTING_FILES))
+@pytest.mark.parametrize("new_file_version", [2, 3, 4])
+@pytest.mark.parametrize("settings", [{"pool_name": "docker-thinpool"}, FULL_SETTINGS], ids=["pool_only", "all"])
+@pytest.mark.parametrize("cri", [None, True, False])
+def test_absent_works_on_every_file_present_writes(start, new_file_version, settings, cri):
+    """present, then absent on its output: the devmapper settings go, a CRI default of devmapper
+    is overlayfs again, every other value is the starting file's, and a second absent changes nothing."""
+    text = STARTING_FILES[start]
+    written = _containerd.plan_devmapper_config(text, "f", "present", settings, cri, new_file_version)
+    assert _toml.parse(written.new_text).data["plugins"][_containerd.DEVMAPPER_PLUGIN]["pool_name"] == "docker-thinpool"
+    removed = _containerd.plan_devmapper_config(written.new_text, "f", "absent")
+    assert removed.after == {}
+    assert removed.cri_after in (None, _containerd.CONTAINERD_DEFAULT_SNAPSHOTTER)
+    assert _containerd.plan_devmapper_config(removed.new_text, "f", "absent").changed is False
+    before = _toml.plain(_toml.parse(text).data)
+    after = _toml.plain(_toml.parse(removed.new_text).data)
+    before.setdefault("version", written.version)
+    cri_table, cri_key = _containerd.CRI_SNAPSHOTTER[written.version]
+    if removed.cri_after is not None and cri_key not in (_toml.plain(_toml.parse(text).lookup(cri_table)) or {}):
+        # absent left the CRI default it set to overlayfs where present had put devmapper
+        parents = [after]
+        for part in cri_table[:-1]:
+            parents.append(parents[-1][part])
+        assert parents[-1].pop(cri_table[-1]) == {cri_key: _containerd.CONTAINERD_DEFAULT_SNAPSHOTTER}
+        for depth in range(len(cri_table) - 1, 0, -1):
+            if not parents[depth] and _toml.parse(text).lookup(cri_table[:depth]) is None:
+                del parents[depth - 1][cri_table[depth - 1]]
+    assert _toml.same_value(after, before), (text, removed.new_text)
+
+
+@pytest.mark.parametrize("containerd_version", ["containerd_version_1_7", "containerd_version_2_1"])
+def test_the_docs_examples_configure_then_stop_using_the_pool(tmp_path, monkeypatch, containerd_version):
+    """EXAMPLES: "Use the docker/thinpool LV ..." on a host without a config, then "Stop using the pool"."""
+    import yaml
+    examples = yaml.safe_load(containerd_devmapper.EXAMPLES)
+    use = next(task for task in examples if task["name"].startswith("Use the docker/thinpool LV"))
+    stop = next(task for task in examples if task["name"].startswith("Stop using the pool"))
+    module_args = "container_storage.devicemapper.containerd_devmapper"
+    path = tmp_path / "config.toml"
+    path.write_text("")
+    run_case(containerd_devmapper, {
+        "id": "use", "input": dict(use[module_args], path=str(path)),
+        "run_command": [{"fixture": "containerd_devmapper/" + containerd_version},
+                        {"fixture": "containerd_devmapper/dmsetup_table_pool"}],
+        "expect": {"changed": True}}, tmp_path, monkeypatch)
+    assert "docker-thinpool" in path.read_text()
+    result = run_case(containerd_devmapper, {
+        "id": "stop", "input": dict(stop[module_args], path=str(path)), "run_command": [],
+        "expect": {"changed": True, "result": {"settings": {}, "restart_needed": True}}}, tmp_path, monkeypatch)
+    assert path.read_text() == "version = %d\n" % (2 if containerd_version.endswith("1_7") else 3)
+    with open(result["backup_file"]) as handle:
+        assert "docker-thinpool" in handle.read()
+
+
+# ---------------------------------------------------------------- floats as TOML means them
+
+@pytest.mark.parametrize("line", ["x = nan", "x = -nan", "x = [nan, inf]", "x = {f = +nan}", "x = -0.0"])
+@pytest.mark.parametrize("state", ["present", "absent"])
+def test_a_nan_or_a_negative_zero_elsewhere_does_not_block_an_edit(line, state):
+    text = 'version = 2\n%s\n[plugins."io.containerd.snapshotter.v1.devmapper"]\n  pool_name = "old"\n' % line
+    plan = _containerd.plan_devmapper_config(text, "f", state, {"pool_name": "docker-thinpool"}, None)
+    assert plan.changed
+    assert plan.new_text.startswith("version = 2\n%s\n" % line)
+
+
+@pytest.mark.parametrize("left,right,same", [
+    (float("nan"), float("nan"), True),
+    (float("nan"), -float("nan"), False),
+    ([float("nan")], [float("nan")], True),
+    ({"a": {"b": float("nan")}}, {"a": {"b": float("nan")}}, True),
+    (0.0, -0.0, False),
+    (1.0, 1, False),
+    (1, True, False),
+    ({"a": 1}, {"a": True}, False),
+    ("1979-05-27", _toml.DateTimeText("1979-05-27"), False),
+    ({"a": 1}, {"a": 1, "b": 2}, False),
+    ([1, 2], [1, 2], True),
+    ({}, [], False),
+])
+def test_same_value_is_tomls_equality(left, right, same):
+    assert _toml.same_value(left, right) is same
+    assert _toml.same_value(right, left) is same
+
+
+def test_the_reparse_check_still_catches_a_changed_float(tmp_path, monkeypatch):
+    path = tmp_path / "config.toml"
+    original = "version = 2\nratio = nan\n"
+    path.write_text(original)
+    real_text = _toml.LineEditor.text
+    monkeypatch.setattr(_toml.LineEditor, "text", lambda self: real_text(self).replace("nan", "-nan"))
+    case = _case(run_command=[],
                  expect={"failed": True, "msg_contains": ["would change settings other than the ones asked for"]})
     run_case(containerd_devmapper, case, tmp_path, monkeypatch)
     assert path.read_text() == original
