@@ -38,6 +38,15 @@ for unit in apt-daily.timer apt-daily-upgrade.timer e2scrub_all.timer fstrim.tim
 done
 systemctl -q --root="$root" enable serial-getty@ttyS0.service
 
+# The monitor scenario starts the exporter when it needs it.
+for unit in prometheus-node-exporter.service prometheus-node-exporter-apt.timer \
+            prometheus-node-exporter-smartmon.timer prometheus-node-exporter-nvme.timer \
+            prometheus-node-exporter-ipmitool-sensor.timer prometheus-node-exporter-mellanox-hca-temp.timer; do
+    if [ -e "$root/lib/systemd/system/$unit" ] || [ -e "$root/usr/lib/systemd/system/$unit" ]; then
+        systemctl -q --root="$root" disable "$unit"
+    fi
+done
+
 # Ansible sends each module run as a zip of sources that zipimport compiles on
 # every task; under emulation that is a third of a module run. Cache the bytecode
 # in the guest (lab only: see lab_zipimport_cache.py).

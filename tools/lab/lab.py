@@ -59,6 +59,9 @@ PACKAGES = [
     "busybox-static", "iproute2", "kmod", "procps", "e2fsprogs", "xfsprogs",
     "util-linux", "jq",
 ]
+# The monitor scenario's exporter and curl, baked in (installing them in a booted
+# guest took minutes of its run); customize.sh leaves the exporter disabled.
+MONITOR_PACKAGES = ["prometheus-node-exporter", "curl"]
 # Debian 13: Docker 26 has no devicemapper graph driver; containerd 1.7 has the
 # devmapper snapshotter. trixie ships the docker CLI apart from docker.io.
 TRIXIE_PACKAGES = PACKAGES + ["docker-cli", "containerd"]
@@ -68,7 +71,7 @@ MINIMAL_PACKAGES = [name for name in PACKAGES
                     if name not in ("lvm2", "thin-provisioning-tools", "python3-apt")]
 # Suite name -> (Debian suite, packages, extra mmdebstrap options).
 SUITES = {
-    "bookworm": ("bookworm", PACKAGES, []),
+    "bookworm": ("bookworm", PACKAGES + MONITOR_PACKAGES, []),
     "bookworm-minimal": ("bookworm", MINIMAL_PACKAGES, []),
     "trixie": ("trixie", TRIXIE_PACKAGES, []),
     # Debian testing: Docker 28, containerd 2 (config version 3), Python 3.14. The
