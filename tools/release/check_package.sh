@@ -14,13 +14,13 @@ ansible-galaxy collection build --output-path "$out" >/dev/null
 tarball=$out/container_storage-devicemapper-$version.tar.gz
 tar -tzf "$tarball" | sed 's|/$||' | sort > "$out/contents.txt"
 problems=()
-for shipped in CHANGELOG.rst README.md LICENSE bindep.txt meta/runtime.yml meta/execution-environment.yml \
+for shipped in CHANGELOG.rst changelogs/changelog.yaml README.md LICENSE bindep.txt meta/runtime.yml meta/execution-environment.yml \
     playbooks/direct_lvm.yml roles/devicemapper/meta/argument_specs.yml; do
   grep -qxF "$shipped" "$out/contents.txt" || problems+=("missing: $shipped")
 done
 while read -r path; do
   problems+=("ships: $path")
-done < <(grep -E '(^|/)(\.ansible|\.build|\.venv|\.git|tools|tests|molecule|__pycache__)(/|$)|demo\.yml$|\.pyc$' \
+done < <(grep -E '(^|/)(\.ansible|\.build|\.venv|\.git|tools|tests|molecule|__pycache__)(/|$)|^changelogs/fragments(/|$)|demo\.yml$|\.pyc$' \
   "$out/contents.txt" || true)
 if [ ${#problems[@]} -gt 0 ]; then
   printf '%s\n' "${problems[@]}" >&2
