@@ -21,7 +21,10 @@ options:
     description:
       - The reads. C(probe), the registered result of M(container_storage.devicemapper.docker_storage_info);
         C(host), the RV(container_storage.devicemapper.run_script#module:sections) of the role's C(files/read.sh);
-        C(measured), those of C(files/measure.sh) once read (omitted or null before).
+        C(measured), those of C(files/measure.sh) once read (omitted or null before); C(inventory), those of
+        C(files/inventory.sh) read with them (the whole store before any change, checked against docker info's
+        counts); C(after), those of C(files/inventory.sh) read after the switch or before a confirmation, compared
+        with the inventory the record keeps.
     type: dict
     required: true
   variables:
@@ -50,7 +53,9 @@ _value:
     - C(action) (C(migrate), C(rollback), C(confirm) or C(none)), C(resume), C(measure) (Docker's images must be read
       before the migration can be planned), C(target), C(phase), C(record), C(record_new) (what the migration
       records), C(refusals) and C(msg) (the first refusal, empty when none), C(text) (the plan in words),
-      C(save_args), C(units), C(mounted), C(containers_inspected).
+      C(save_args), C(units), C(mounted), C(containers_inspected), C(read_before_confirm) (the store must be read
+      again before a confirmation), C(differences) (what the store read as C(after) lacks of the inventory, one
+      line each), C(inventory_after_args).
   type: dict
 """
 

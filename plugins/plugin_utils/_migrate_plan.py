@@ -7,12 +7,14 @@
 
 ``plan_migration(reads, variables, epoch)`` takes the role's reads (docker_storage_info's
 registered result as ``probe``, the sections of files/read.sh as ``host``, those of
-files/measure.sh as ``measured`` once read) and the role's variables, and returns every
-decision the tasks act on: the action (migrate, rollback, confirm or none), whether the
+files/measure.sh as ``measured`` and of files/inventory.sh as ``inventory`` once read, those of
+files/inventory.sh as ``after`` after the switch or before a confirmation) and the role's
+variables, and returns every decision the tasks act on: the action (migrate, rollback, confirm or none), whether the
 migration resumes, whether Docker's images must be read, the record the migration writes,
 the refusals with their messages (in the order the role checks them), the plan in words.
-``manifest``, ``missing_images`` and ``report`` are the later decisions: the archives added to
-the plan, the images the new store lacks, the report of a run.
+``manifest``, ``missing_images``, ``compare_inventory`` and ``report`` are the later decisions: the
+archives added to the plan, the images the new store lacks, what it lacks of the inventory taken
+before the first change, the report of a run.
 Pure: no host, no clock (``epoch`` is the time, in seconds).
 
 Private to the collection: not a public API, may change without notice.
@@ -139,6 +141,143 @@ def read_docker(sections):
                 volumes=_lines(sections, "volumes"), volume_bytes=int(du[0]) if du else 0)
 
 
+SWARM_NODE_STATES = ("pending", "active", "error", "locked")
+SWARM_CHOICES = ("refuse", "carry")
+
+
+def _image_lines(lines, section):
+    images = []
+    for line in lines:
+        parts = line.split("|")
+        if len(parts) != 3:
+            raise MigratePlanError("migrate_plan: an @@%s line is not 'ID|bytes|tags': %r" % (section, line))
+        images.append({"id": parts[0], "bytes": int(parts[1]),
+                       "tags": [tag for tag in parts[2].split() if tag != "<none>:<none>"]})
+    return images
+
+
+def _digests(lines, section):
+    found = {}
+    for line in lines:
+        parts = line.split("|")
+        if len(parts) != 4:
+            raise MigratePlanError("migrate_plan: an @@%s line is not 'name|files|bytes|sha256': %r" % (section, line))
+        found[parts[0]] = {"files": int(parts[1]), "bytes": int(parts[2]), "sha256": parts[3]}
+    return found
+
+
+def read_inventory(sections):
+    """What files/inventory.sh read: docker info's counts and swarm state, every image (``docker image
+    ls -a``), the container IDs, the user-defined networks, the plugins, the named volumes, the data
+    root's driver-independent directories, and the volumes' content digests (of the new volumes
+    directory, and of the moved-aside old one when given)."""
+    sections = sections or {}
+    info = _first(sections, "info").split("|")
+    if len(info) != 4:
+        raise MigratePlanError("migrate_plan: the inventory's @@info is not 'images|containers|swarm|control': %r"
+                               % _first(sections, "info"))
+    try:
+        counted = {"images": int(info[0]), "containers": int(info[1])}
+    except ValueError:
+        raise MigratePlanError("migrate_plan: docker info's counts are not numbers: %r" % "|".join(info))
+    networks = []
+    for line in _lines(sections, "networks"):
+        parts = line.split("|")
+        if len(parts) != 4:
+            raise MigratePlanError("migrate_plan: an @@networks line is not 'name|driver|scope|subnets': %r" % line)
+        networks.append({"name": parts[0], "driver": parts[1], "scope": parts[2], "subnets": sorted(parts[3].split())})
+    plugins = []
+    for line in _lines(sections, "plugins"):
+        name, _sep, enabled = line.partition("|")
+        plugins.append({"name": name, "enabled": enabled == "true"})
+    return dict(
+        counted=counted,
+        swarm=info[2], swarm_manager=info[3] == "true",
+        images=_image_lines(_lines(sections, "images"), "images"),
+        containers=_lines(sections, "container_ids"),
+        networks=networks,
+        plugins=plugins,
+        volumes=_lines(sections, "volumes"),
+        state_dirs=_lines(sections, "state_dirs"),
+        volume_digests=_digests(_lines(sections, "volume_digests"), "volume_digests"),
+        old_volume_digests=(_digests(_lines(sections, "old_volume_digests"), "old_volume_digests")
+                            if "old_volume_digests" in sections else {}),
+    )
+
+
+def inventory_refusals(inventory, hostname, migrate_swarm):
+    """What the inventory taken before any change refuses: a listing that does not add up to what
+    docker info counts (a read that missed something would carry less than there is), and a swarm
+    node unless migrate_swarm is carry."""
+    refusals = []
+    images = len(set(image["id"] for image in inventory["images"]))
+    containers = len(set(inventory["containers"]))
+    if (images, containers) != (inventory["counted"]["images"], inventory["counted"]["containers"]):
+        refusals.append(
+            "migrate role: on %s docker info counts %d images and %d containers, but the listing read %d images "
+            "(docker image ls -a) and %d containers (docker ps -a): the inventory of the store would not be complete, "
+            "and what it missed would not be carried. Nothing was changed; run again when Docker is not creating or "
+            "removing images or containers." % (hostname, inventory["counted"]["images"],
+                                                inventory["counted"]["containers"], images, containers))
+    if inventory["swarm"] in SWARM_NODE_STATES and migrate_swarm != "carry":
+        refusals.append(
+            "migrate role: %s is a swarm %s (node state %s). Its swarm state (swarm/ in the data root: the cluster's "
+            "keys%s) would stay in the old data root, which the confirmation removes, and the node would leave its "
+            "cluster. Nothing was changed. Set migrate_swarm: carry to carry swarm/ with the data root (the node keeps "
+            "its identity; drain it first), or leave the swarm (docker swarm leave) before migrating."
+            % (hostname, "manager" if inventory["swarm_manager"] else "node", inventory["swarm"],
+               " and raft log" if inventory["swarm_manager"] else ""))
+    return refusals
+
+
+def compare_inventory(before, after, manifest):
+    """What the store Docker runs on now lacks of what was inventoried before the switch, one line each:
+    the images of the manifest (by their ID in this store, with every tag), the user-defined networks
+    (name, driver, subnets), the plugins, the named volumes, and each volume's content digest when the
+    moved-aside old volumes were digested beside the new ones (an overlay2 switch), and the swarm state
+    when it was carried. An empty list: everything was proven carried. ``before`` may be None (a record
+    of an older version of the role): then only the images are compared."""
+    present = ["%s|%s" % (image["id"], " ".join(image["tags"])) for image in after["images"]]
+    differences = ["image %s: not in the new store with its tags" % missing
+                   for missing in missing_images(manifest, present)]
+    if not before:
+        return differences
+    networks = dict((net["name"], net) for net in after["networks"])
+    for net in before.get("networks", []):
+        found = networks.get(net["name"])
+        if found is None:
+            differences.append("network %s (%s %s): missing" % (net["name"], net["driver"], " ".join(net["subnets"])))
+        elif (found["driver"], found["subnets"]) != (net["driver"], net["subnets"]):
+            differences.append("network %s: was %s %s, is %s %s" % (net["name"], net["driver"], " ".join(net["subnets"]),
+                                                                  found["driver"], " ".join(found["subnets"])))
+    plugins = dict((plugin["name"], plugin) for plugin in after["plugins"])
+    for plugin in before.get("plugins", []):
+        if plugin["name"] not in plugins:
+            differences.append("plugin %s: missing" % plugin["name"])
+    for volume in before.get("volumes", []):
+        if volume not in after["volumes"]:
+            differences.append("volume %s: missing" % volume)
+    if after["old_volume_digests"]:
+        for name, old in sorted(after["old_volume_digests"].items()):
+            new = after["volume_digests"].get(name)
+            if new is None:
+                differences.append("volume %s: its content is not in the new data root (%d files, %d bytes in the "
+                                   "old one)" % (name, old["files"], old["bytes"]))
+            elif new != old:
+                differences.append("volume %s: content differs (old %d files, %d bytes, sha256 %s; new %d files, %d "
+                                   "bytes, sha256 %s)" % (name, old["files"], old["bytes"], old["sha256"][:12],
+                                                          new["files"], new["bytes"], new["sha256"][:12]))
+    if before.get("swarm") in SWARM_NODE_STATES and after["swarm"] != before["swarm"]:
+        differences.append("swarm: node state was %s, is %s" % (before["swarm"], after["swarm"]))
+    return differences
+
+
+def inventory_record(inventory):
+    """What the record keeps of the inventory, for the checks after the switch and at confirmation."""
+    return {key: inventory[key] for key in ("counted", "swarm", "swarm_manager", "networks", "plugins", "volumes",
+                                            "state_dirs", "volume_digests")}
+
+
 def carried(images, containers):
     """Every tagged image, and the untagged ones a container uses; dangling ones stay behind."""
     used = [c["image"] for c in containers]
@@ -182,15 +321,17 @@ def _variable_refusal(v, rollback, confirm):
     export = v["migrate_export_path"]
     ok = (not (rollback and confirm) and v["migrate_target"] in TARGETS and v["migrate_fstype"] in FSTYPES
           and _lv_size(v["migrate_lv_size"]) is not None and _lv_name_ok(v["migrate_lv_name"])
-          and (export == "" or (export.startswith("/") and len(export) > 1)))
+          and (export == "" or (export.startswith("/") and len(export) > 1))
+          and v.get("migrate_swarm", "refuse") in SWARM_CHOICES)
     if ok:
         return None
     return ("migrate role: migrate_rollback and migrate_confirm_remove_old exclude each other; migrate_target must be "
             "overlay2-lv, overlay2-root or containerd-snapshotter (got %s); migrate_fstype must be ext4 or xfs; "
             "migrate_lv_size an LVM size (10G, 512M) or N%%FREE/N%%VG; migrate_lv_name an LV name; migrate_export_path "
-            "an absolute path. Got rollback=%s, confirm=%s, fstype=%s, lv_size=%s, lv_name=%s, export_path=%s."
+            "an absolute path; migrate_swarm refuse or carry. Got rollback=%s, confirm=%s, fstype=%s, lv_size=%s, "
+            "lv_name=%s, export_path=%s, swarm=%s."
             % (v["migrate_target"], rollback, confirm, v["migrate_fstype"], v["migrate_lv_size"],
-               v["migrate_lv_name"], export))
+               v["migrate_lv_name"], export, v.get("migrate_swarm", "refuse")))
 
 
 def _text(value, default):
@@ -208,6 +349,7 @@ def plan_migration(reads, variables, epoch):
     host = read_host(reads["host"])
     measured = reads.get("measured")
     docker = read_docker(measured)
+    inventory = read_inventory(reads["inventory"]) if reads.get("inventory") is not None else None
     hostname = v["inventory_hostname"]
     state_file = v["state_file"]
     migrate_target = v["migrate_target"]
@@ -312,6 +454,7 @@ def plan_migration(reads, variables, epoch):
             "containers": docker["containers"],
             "volumes": docker["volumes"],
             "volume_bytes": docker["volume_bytes"],
+            "inventory": inventory_record(inventory) if inventory else None,
             "started_epoch": int(epoch),
         }
 
@@ -322,6 +465,10 @@ def plan_migration(reads, variables, epoch):
     if new_migration and not measure:
         refusals.extend(_migration_refusals(v, probe, host, record_new, data_root, docker_active, lv_exists, phase,
                                             target, bytes_needed))
+        if docker_active and not refusals:
+            if inventory is None:
+                raise MigratePlanError("migrate_plan: a migration needs the inventory of the store (files/inventory.sh)")
+            refusals.extend(inventory_refusals(inventory, hostname, v.get("migrate_swarm", "refuse")))
 
     # Once saved: each image with its archive, its checksum and its ID in the store Docker runs on after
     # the switch (the containerd image store names an image by its manifest's digest).
@@ -331,6 +478,20 @@ def plan_migration(reads, variables, epoch):
     manifest = record_new.get("images") or []
     store_ids = [image.get("store_id") or image["id"] for image in manifest]
     present = reads.get("present")
+    # After the switch, and before the confirmation removes the old store: the store Docker runs on
+    # now, compared with the inventory taken before the first change.
+    after = reads.get("after")
+    compared = record_new if action == "migrate" else record
+    differences = (compare_inventory(compared.get("inventory"), read_inventory(after),
+                                     manifest if action == "migrate" else compared.get("images") or [])
+                   if after is not None else [])
+    if action == "confirm" and after is not None and differences:
+        refusals.append(
+            "migrate role: on %s the store Docker runs on now is not what the migration carried, so the old storage "
+            "(%s) is not removed; it may still hold the only copy. It differs from the inventory taken before the "
+            "migration (%s): %s. Nothing was changed. Put back what is missing, or roll back with migrate_rollback."
+            % (hostname, record.get("backup") if target != SNAPSHOTTER else "the old %s store in %s"
+               % (record.get("source_driver"), record.get("data_root")), state_file, "; ".join(differences)))
     # The LV is mounted at the data root: an earlier run got past the move (overlay2-lv only).
     mounted = target == "overlay2-lv" and data_root in host["mount_points"]
     plan = dict(
@@ -338,10 +499,17 @@ def plan_migration(reads, variables, epoch):
         docker_active=docker_active, measure=measure,
         record=record, record_new=record_new, lv_exists=lv_exists, bytes_needed=bytes_needed,
         mounted=mounted,
+        # The confirmation reads the store again (files/inventory.sh) before it removes anything.
+        read_before_confirm=action == "confirm" and after is None and not refusals,
+        differences=differences,
+        # files/inventory.sh after the switch: an overlay2 switch moved the volumes, whose content is
+        # compared with the moved-aside old data root's (unchanged since Docker stopped).
+        inventory_after_args=[data_root, data_root + "/volumes"]
+        + ([record_new.get("backup", "") + "/volumes"] if target != SNAPSHOTTER else []),
         refusals=refusals, msg=refusals[0] if refusals else "",
         containers_inspected=docker["inspected"],
         save_args=[record_new.get("export_path", ""), "oci" if target == SNAPSHOTTER else "-"]
-        + [" ".join([image["id"]] + image["tags"]) for image in manifest],
+        + [" ".join(["%s|%d" % (image["id"], image["bytes"])] + image["tags"]) for image in manifest],
         store_ids=store_ids,
         load_args=[record_new.get("export_path", "")]
         + ["%s|%s|%s" % (_hex(image["id"]), image.get("sha256", ""), _hex(store))

@@ -1,12 +1,14 @@
 #!/bin/sh
 # docker save, one archive per image ID (all its tags, or the ID when untagged), written as
-# <id>.tar.partial then renamed, its sha256 beside it. An archive with its checksum is kept, so a
-# killed run saves only what is missing.
+# <id>.tar.partial then renamed, its sha256 and the tags it holds beside it. An archive is kept
+# when its checksum is there and it holds the image's tags as they are now (a retry after an image
+# gained a tag saves it again), so a killed run saves only what is missing or changed. A failed
+# save removes its partial file and says how much room the image needed and how much was free.
 # Prints "<id hex>|<sha256>|<bytes>|saved or kept|<store id hex>" per image. With "oci" the store ID
 # is the digest of the archive's one manifest (index.json, Docker 25+), checked to name the image's
 # config (the old ID); otherwise it is the old ID.
 # Arguments: export path, "oci" when the image's ID in the containerd image store is needed
-# (else "-"), then "ID [TAG...]" per image.
+# (else "-"), then "ID|BYTES [TAG...]" per image (BYTES: its size, for the message of a failed save).
 set -euf
 dir=$1
 oci=$2
@@ -17,20 +19,35 @@ if [ ! -d "$dir" ]; then
   mkdir -m 0700 -- "$dir"
 fi
 for spec in "$@"; do
-  id=${spec%% *}
-  refs=${spec#"$id"}
+  head=${spec%% *}
+  id=${head%%|*}
+  bytes=${head#*|}
+  refs=${spec#"$head"}
+  refs=${refs# }
   [ -n "$refs" ] || refs=$id
   hex=${id#sha256:}
   file=$dir/$hex.tar
   how=kept
-  if [ ! -s "$file" ] || [ ! -s "$file.sha256" ]; then
-    rm -f -- "$file.partial" "$file.sha256"
+  kept_refs=
+  if [ -s "$file.refs" ]; then kept_refs=$(cat -- "$file.refs"); fi
+  if [ ! -s "$file" ] || [ ! -s "$file.sha256" ] || [ "$kept_refs" != "$refs" ]; then
+    rm -f -- "$file.partial" "$file.sha256" "$file.refs"
+    rc=0
     # shellcheck disable=SC2086  # one argument per tag (set -f: no globbing)
-    docker save -o "$file.partial" $refs
+    docker save -o "$file.partial" $refs || rc=$?
+    if [ "$rc" != 0 ]; then
+      rm -f -- "$file.partial"
+      free=$(df -P -B1 -- "$dir")
+      free=$(printf '%s\n' "$free" | awk 'NR == 2 { print $4 }')
+      echo "docker save of $id ($refs) failed (exit $rc); its partial archive was removed. The image needs about $bytes bytes in $dir, which has $free bytes free now." >&2
+      exit 3
+    fi
     sum=$(sha256sum < "$file.partial")
     printf '%s\n' "${sum%% *}" > "$file.sha256.partial"
+    printf '%s\n' "$refs" > "$file.refs.partial"
     mv -- "$file.partial" "$file"
     mv -- "$file.sha256.partial" "$file.sha256"
+    mv -- "$file.refs.partial" "$file.refs"
     how=saved
   fi
   store=$hex

@@ -1,7 +1,7 @@
 #!/bin/sh
-# Carry the named volumes (they live under the data root, not in the pool) before Docker first
-# starts on the new data root. Copied to a partial directory, then renamed, so a killed copy is
-# started again. A volumes directory already in the new data root counts as carried only when
+# Carry the named volumes (they live under the data root, not in the pool), and network/, plugins/,
+# swarm/ and trust/, before Docker first starts on the new data root. Copied to a partial
+# directory, then renamed, so a killed copy is started again. A volumes directory already in the new data root counts as carried only when
 # each volume directory of the old one is in it with the same content (diff -r); its metadata.db
 # is not compared, as every start of a Docker there rewrites it (a killed run resumed after
 # Docker started on the new data root). Any other (a Docker started there by hand makes one
@@ -17,6 +17,19 @@ if [ -n "$3" ] && [ ! -e "$3" ]; then
   mv --no-target-directory -- "$3.partial" "$3"
   echo "moved the earlier attempt's data to $3"
 fi
+# What else of the data root does not depend on the storage driver: the user-defined networks
+# (network/files/local-kv.db), the plugins, the swarm state (the plan refuses a swarm node unless
+# migrate_swarm is carry) and trust/. Each copied whole under a partial name, then renamed; one
+# already there is left as it is (Docker rewrites these files whenever it starts): the check after
+# the switch compares the networks, plugins and swarm state with the inventory.
+for name in network plugins swarm trust; do
+  if [ -d "$1/$name" ] && [ ! -e "$2/$name" ]; then
+    rm -rf --one-file-system -- "$2/$name.migrate-partial"
+    cp -a -- "$1/$name" "$2/$name.migrate-partial"
+    mv --no-target-directory -- "$2/$name.migrate-partial" "$2/$name"
+    echo "copied $name"
+  fi
+done
 if [ ! -d "$1/volumes" ]; then exit 0; fi
 if [ -e "$2/volumes" ]; then
   for volume in "$1"/volumes/*; do
@@ -35,4 +48,4 @@ fi
 rm -rf --one-file-system -- "$2/volumes.migrate-partial"
 cp -a -- "$1/volumes" "$2/volumes.migrate-partial"
 mv --no-target-directory -- "$2/volumes.migrate-partial" "$2/volumes"
-echo copied
+echo "copied volumes"

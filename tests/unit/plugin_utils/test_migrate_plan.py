@@ -110,18 +110,61 @@ def variables(tmp_path, **overrides):
     return given
 
 
+# inventory.sh's docker commands, recorded in the Debian 12 lab VM with Docker 20.10
+# (tests/unit/fixtures/migrate_inventory/recipe.yml).
+INVENTORY = "migrate_inventory/"
+INVENTORY_NONE = ["info_none", "image_ls_all_none", "ps_none", "network_ls_none", "plugin_ls_none", "volume_ls_none"]
+
+
+def _listed_args(fixture, listing):
+    """The arguments of an inspect recorded as `docker ... $(listing)`: its own, then what the listing printed."""
+    command = load_fixture(INVENTORY + fixture)["command"]
+    ids = sorted(set(load_fixture(INVENTORY + listing)["out"].split()))
+    return shlex.split(command.split(" $(")[0])[1:] + ids
+
+
+def inventory_docker(tmp_path, kind):
+    """A docker answering inventory.sh's commands as recorded: "none" (nothing), "one" (an image with two
+    tags, the network labnet, the volume data, the container app), "swarm" (that host a swarm manager), or
+    "miscounted" (docker info's counts of "one" with the listings of "none": a listing that missed them)."""
+    if kind == "none":
+        answers = dict((INVENTORY + name, None) for name in INVENTORY_NONE)
+    elif kind == "miscounted":
+        answers = dict((INVENTORY + name, None) for name in ["info_one"] + INVENTORY_NONE[1:])
+    else:
+        answers = {INVENTORY + ("info_swarm_manager" if kind == "swarm" else "info_one"): None,
+                   INVENTORY + "image_ls_all_one": None,
+                   INVENTORY + "image_inspect_one": _listed_args("image_inspect_one", "image_ls_all_one"),
+                   INVENTORY + "ps_one": None,
+                   INVENTORY + "network_ls_one": None,
+                   INVENTORY + "network_inspect_one": _listed_args("network_inspect_one", "network_ls_one"),
+                   INVENTORY + "plugin_ls_none": None,
+                   INVENTORY + "volume_ls_one": None}
+    return recorded_commands(tmp_path, answers)
+
+
+def take_inventory(tmp_path, kind, data_root, *volumes):
+    """files/inventory.sh's sections, its docker answering as recorded for ``kind``."""
+    return run_migrate_script("inventory.sh", [data_root] + list(volumes), tmp_path,
+                              {"docker": inventory_docker(tmp_path, kind)})
+
+
 def plan(tmp_path, monkeypatch, case=POOL_STOPPED, lvm="s4", state=None, backups=(), running=True, read_docker=True,
-         export=None, **overrides):
-    """The plan after both reads, as the role makes it (measure only when the first plan asks)."""
+         export=None, inventory="none", after=None, **overrides):
+    """The plan after both reads, as the role makes it (measure and the inventory only when the first
+    plan asks); ``after``: inventory.sh's sections read after the switch or before a confirmation."""
     info = probe(case, tmp_path, monkeypatch, running=running)
     given = variables(tmp_path, **overrides)
     if export is not None:
         given["migrate_export_path"] = export
     reads = {"probe": info, "host": host_read(tmp_path, info["data_root"], lvm, state, backups, given["migrate_export_path"])}
+    if after is not None:
+        reads["after"] = after
     first = plan_migration(reads, given, EPOCH)
     if first["measure"] and read_docker:
         assert not first["refusals"], first["refusals"]
         reads["measured"] = measured(tmp_path, info["data_root"])
+        reads["inventory"] = take_inventory(tmp_path, inventory, info["data_root"], info["data_root"] + "/volumes")
         return plan_migration(reads, given, first["epoch"])
     return first
 
@@ -260,9 +303,13 @@ def test_the_saved_archives_join_the_plan_with_the_arguments_of_the_load(tmp_pat
     reads = {"probe": info, "host": host_read(tmp_path, info["data_root"]),
              "measured": run_migrate_script("measure.sh", [info["data_root"]], tmp_path,
                                             {"docker": one_image_docker(tmp_path)})}
+    # The inventory's own stand-in docker (its commands recorded with another image): its counts agree.
+    (tmp_path / "inventory").mkdir()
+    reads["inventory"] = take_inventory(tmp_path / "inventory", "none", info["data_root"])
     planned = plan_migration(reads, given, EPOCH)
     assert planned["refusals"] == [] and planned["bytes_needed"] == IMAGE_BYTES
-    assert planned["save_args"] == [given["migrate_export_path"], "-", "sha256:%s lab/a:1 lab/a:latest" % IMAGE_HEX]
+    assert planned["save_args"] == [given["migrate_export_path"], "-",
+                                    "sha256:%s|%d lab/a:1 lab/a:latest" % (IMAGE_HEX, IMAGE_BYTES)]
     saved = subprocess.run(["/bin/sh", os.path.join(MIGRATE_FILES, "images_save.sh")] + planned["save_args"],
                            capture_output=True, text=True, timeout=60, check=False,
                            env=dict(os.environ, PATH="%s:%s" % (tmp_path / "bin", os.environ["PATH"])))

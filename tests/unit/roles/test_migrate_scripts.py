@@ -42,6 +42,11 @@ if sys.argv[1:3] == ["image", "inspect"]:
 if sys.argv[1] == "load":
     sys.exit(0)
 assert sys.argv[1:3] == ["save", "-o"], sys.argv
+if os.environ.get("FAKE_SAVE_FAILS"):
+    with open(sys.argv[3], "w") as partial:
+        partial.write("half an archive")
+    sys.stderr.write("write /var/lib/export/x.tar.partial: no space left on device\n")
+    sys.exit(1)
 manifest = json.dumps({"schemaVersion": 2, "config": {"mediaType": "application/vnd.oci.image.config.v1+json",
                        "digest": "sha256:" + os.environ["FAKE_CONFIG"], "size": 1}, "layers": []}).encode()
 index = json.dumps({"schemaVersion": 2, "manifests": [
@@ -75,7 +80,7 @@ def save(export, mode, *specs):
 
 
 def test_the_containerd_id_is_the_archives_manifest_digest(docker):
-    out = save(docker / "export", "oci", "sha256:%s lab/a:1 lab/a:latest" % CONFIG_HEX)
+    out = save(docker / "export", "oci", "sha256:%s|1982256 lab/a:1 lab/a:latest" % CONFIG_HEX)
     assert out.returncode == 0, out.stderr
     hex_, _sum, size, how, store = out.stdout.strip().split("|")
     assert (hex_, how, store) == (CONFIG_HEX, "saved", MANIFEST_HEX)
@@ -87,7 +92,7 @@ def test_the_containerd_id_is_the_archives_manifest_digest(docker):
 
 def test_the_plan_takes_each_images_archive_and_finds_a_missing_tag_after_the_load(docker, monkeypatch):
     images = [{"id": "sha256:" + CONFIG_HEX, "bytes": 1, "tags": ["lab/a:1", "lab/a:latest"]}]
-    out = save(docker / "export", "oci", "sha256:%s lab/a:1 lab/a:latest" % CONFIG_HEX)
+    out = save(docker / "export", "oci", "sha256:%s|1982256 lab/a:1 lab/a:latest" % CONFIG_HEX)
     assert out.returncode == 0, out.stderr
     manifest = _migrate_plan.with_archives(images, out.stdout.splitlines())
     assert manifest[0]["store_id"] == "sha256:" + MANIFEST_HEX and manifest[0]["file"] == CONFIG_HEX + ".tar"
@@ -106,21 +111,46 @@ def test_the_plan_takes_each_images_archive_and_finds_a_missing_tag_after_the_lo
 
 def test_a_manifest_that_names_another_config_is_refused(docker, monkeypatch):
     monkeypatch.setenv("FAKE_CONFIG", OTHER_HEX)
-    out = save(docker / "export", "oci", "sha256:" + CONFIG_HEX)
+    out = save(docker / "export", "oci", "sha256:%s|1982256" % CONFIG_HEX)
     assert out.returncode == 3
     assert "does not name the image's config sha256:" + CONFIG_HEX in out.stderr
 
 
 def test_without_oci_the_store_id_is_the_old_id_and_a_kept_archive_is_not_saved_again(docker):
-    first = save(docker / "export", "-", "sha256:" + CONFIG_HEX)
-    again = save(docker / "export", "-", "sha256:" + CONFIG_HEX)
+    first = save(docker / "export", "-", "sha256:%s|1982256" % CONFIG_HEX)
+    again = save(docker / "export", "-", "sha256:%s|1982256" % CONFIG_HEX)
     assert first.stdout.split("|")[3] == "saved" and again.stdout.split("|")[3] == "kept"
     assert again.stdout.strip().split("|")[4] == CONFIG_HEX
     assert open(docker / "docker.log").read().count("save") == 1
 
 
+def test_a_retry_saves_again_an_image_that_gained_a_tag_since(docker):
+    """Issue 26: an archive was kept because it had a checksum; the verification then missed the new
+    tag and every retry failed the same way. Archives are keyed by the image ID and its tag set."""
+    first = save(docker / "export", "-", "sha256:%s|1982256 lab/a:1" % CONFIG_HEX)
+    assert first.stdout.split("|")[3] == "saved", first.stderr
+    same = save(docker / "export", "-", "sha256:%s|1982256 lab/a:1" % CONFIG_HEX)
+    assert same.stdout.split("|")[3] == "kept"
+    tagged = save(docker / "export", "-", "sha256:%s|1982256 lab/a:1 lab/a:2" % CONFIG_HEX)
+    assert tagged.returncode == 0 and tagged.stdout.split("|")[3] == "saved", tagged.stderr
+    assert open(docker / "docker.log").read().splitlines()[-1].endswith(".tar.partial lab/a:1 lab/a:2")
+    assert (docker / "export" / (CONFIG_HEX + ".tar.refs")).read_text() == "lab/a:1 lab/a:2\n"
+
+
+def test_a_failed_save_removes_its_partial_file_and_says_how_much_room_it_needed(docker, monkeypatch):
+    """Issue 26: a disk that filled up during docker save kept its .partial file until the next run."""
+    monkeypatch.setenv("FAKE_SAVE_FAILS", "1")
+    failed = save(docker / "export", "-", "sha256:%s|1982256 lab/a:1" % CONFIG_HEX)
+    assert failed.returncode == 3 and failed.stdout == ""
+    assert os.listdir(docker / "export") == []
+    assert "docker save of sha256:%s (lab/a:1) failed (exit 1); its partial archive was removed." % CONFIG_HEX \
+        in failed.stderr
+    assert "The image needs about 1982256 bytes in %s, which has " % (docker / "export") in failed.stderr
+    assert "no space left on device" in failed.stderr
+
+
 def test_load_skips_an_image_present_under_its_store_id(docker, monkeypatch):
-    saved = save(docker / "export", "oci", "sha256:" + CONFIG_HEX).stdout.strip().split("|")
+    saved = save(docker / "export", "oci", "sha256:%s|1982256" % CONFIG_HEX).stdout.strip().split("|")
     spec = "%s|%s|%s" % (CONFIG_HEX, saved[1], MANIFEST_HEX)
     load = script("images_load.sh")
     monkeypatch.setenv("FAKE_PRESENT", "sha256:" + MANIFEST_HEX)
@@ -227,7 +257,7 @@ def test_a_volumes_directory_that_is_not_a_copy_is_refused_not_taken_as_carried(
     (old / "volumes" / "metadata.db").write_text("old")
     new.mkdir()
     first = run("volumes_copy.sh", old, new, "")
-    assert first.returncode == 0 and first.stdout == "copied\n", first.stderr
+    assert first.returncode == 0 and first.stdout == "copied volumes\n", first.stderr
     assert (new / "volumes" / "data" / "_data" / "file").read_text() == "kept"
     again = run("volumes_copy.sh", old, new, "")
     assert again.returncode == 0 and again.stdout == ""
@@ -244,6 +274,33 @@ def test_a_volumes_directory_that_is_not_a_copy_is_refused_not_taken_as_carried(
     shutil.copytree(str(old / "volumes" / "data"), str(new / "volumes" / "data"), symlinks=True)
     (new / "volumes" / "data" / "_data" / "file").write_text("changed")
     assert run("volumes_copy.sh", old, new, "").returncode == 3
+
+
+def test_networks_plugins_swarm_and_trust_are_carried_with_the_volumes(tmp_path):
+    """Issue 26, defect 3: only volumes/ was copied; the networks (network/files/local-kv.db), plugins and
+    swarm state stayed in the old data root, which the confirmation removes."""
+    old, new = tmp_path / "old", tmp_path / "new"
+    for name in ("network/files/local-kv.db", "plugins/abc/config.json", "swarm/state.json", "trust/x"):
+        (old / name).parent.mkdir(parents=True, exist_ok=True)
+        (old / name).write_text(name)
+    new.mkdir()
+    first = run("volumes_copy.sh", old, new, "")
+    assert first.returncode == 0, first.stderr
+    assert first.stdout == "copied network\ncopied plugins\ncopied swarm\ncopied trust\n"
+    for name in ("network/files/local-kv.db", "plugins/abc/config.json", "swarm/state.json", "trust/x"):
+        assert (new / name).read_text() == name
+    assert not list(new.glob("*.migrate-partial"))
+    # A rerun after Docker started there (it rewrites local-kv.db) leaves it: the check after the
+    # switch compares the networks with the inventory.
+    (new / "network" / "files" / "local-kv.db").write_text("rewritten by a start")
+    again = run("volumes_copy.sh", old, new, "")
+    assert (again.returncode, again.stdout) == (0, "")
+    assert (new / "network" / "files" / "local-kv.db").read_text() == "rewritten by a start"
+    # A copy killed half-way is made again, not taken for finished.
+    shutil.rmtree(str(new / "plugins"))
+    (new / "plugins.migrate-partial").mkdir()
+    resumed = run("volumes_copy.sh", old, new, "")
+    assert resumed.stdout == "copied plugins\n" and (new / "plugins" / "abc" / "config.json").is_file()
 
 
 def test_the_image_read_leaves_out_an_absent_image_and_fails_on_any_other_error(tmp_path, monkeypatch):
