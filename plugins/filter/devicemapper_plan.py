@@ -54,6 +54,11 @@ options:
       - M(container_storage.devicemapper.thinpool_info)'s result for the pool C(devicemapper_remove_pool) removes
         (skipped when it stays); with it, C(pool_removal) says what removing the pool destroys.
     type: dict
+  lease:
+    description:
+      - The C(container_storage.devicemapper.run_lease) filter's decision on the host's run lease; its
+        refusal (another run holds the lease, or a lease variable is wrong) comes first in C(refusals).
+    type: dict
 """
 
 EXAMPLES = r"""
@@ -84,7 +89,7 @@ from ansible_collections.container_storage.devicemapper.plugins.plugin_utils._de
 
 
 def devicemapper_plan(probe, sections, variables, stamp, config_plan=None, check_mode=False, host="localhost",
-                      dropin_wanted=None, pool_info=None):
+                      dropin_wanted=None, pool_info=None, lease=None):
     if not isinstance(probe, dict) or "data_root" not in probe:
         raise AnsibleFilterError("devicemapper_plan: its input must be docker_storage_info's registered result")
     if not isinstance(sections, dict):
@@ -99,6 +104,10 @@ def devicemapper_plan(probe, sections, variables, stamp, config_plan=None, check
         plan.update(plan_dropin(plan, wanted, to_text(base64.b64encode(to_bytes(wanted)))))
     if pool_info is not None and "remove_vg_words" in plan:
         plan["pool_removal"] = pool_removal_warning(plan, pool_info, host)
+    if lease is not None:
+        plan["refusals"][:0] = lease["refusals"]
+        # Also in a check mode that only the probe saw (migrate runs the role with apply: check_mode).
+        plan["take_lease"] = bool(lease["take"] and not plan["refusals"] and not plan.get("check_mode", True))
     return plan
 
 

@@ -35,7 +35,8 @@ SNAPSHOTTER = "containerd-snapshotter"
 
 # Every boolean variable of the role; given as YAML, JSON or `-e key=no`, each becomes a real boolean.
 BOOLEANS = ("zero", "force", "remove_pool", "remove_vg", "monitor", "activate_on_boot", "backup_docker_data",
-            "manage_docker", "install_packages", "verify", "containerd_discard_blocks", "cri_default_snapshotter")
+            "manage_docker", "install_packages", "verify", "containerd_discard_blocks", "cri_default_snapshotter",
+            "break_lease")
 
 # The dm options the role owns, by mode; users' devicemapper_storage_opts go on top
 # of the deferred removal/deletion defaults.

@@ -51,6 +51,7 @@ def walk(task_list, inherited=()):
         if "block" in task:
             yield from walk(task["block"], when)
             yield from walk(task.get("rescue", []), when)
+            yield from walk(task.get("always", []), when)
         else:
             yield task, when
 
@@ -164,7 +165,7 @@ def run_with_stand_ins(tmp_path, name, args):
 
 # Issue 12 items 3, 7, 8: refusals before the first change; paths normalised.
 def test_refusals_come_before_packages_and_the_pool():
-    main = [task["name"] for task in tasks("main.yml")]
+    main = [task["name"] for task, _when in walk(tasks("main.yml"))]
     assert main.index("Read Docker's storage state and refuse what cannot work") < main.index("Install the prerequisites")
     names = [task["name"] for task in tasks("probe.yml")]
     # every refusal of the plan (variables, Docker 25, no Docker, inner mounts, daemon.json) right after it
@@ -400,7 +401,7 @@ def test_daemon_json_tasks_pass_the_version_the_probe_read(name):
 # Safety rule 1: docker_daemon_config's refusals (a storage flag also on dockerd's command
 # line, say) come before packages and the pool, not after the pool is built.
 def test_daemon_json_is_planned_before_packages_and_the_pool():
-    main = [task["name"] for task in tasks("main.yml")]
+    main = [task["name"] for task, _when in walk(tasks("main.yml"))]
     assert main.index("Read Docker's storage state and refuse what cannot work") < main.index("Install the prerequisites")
     # the plan makes daemon.json's plan (docker_daemon_config's own code, no module run)
     assert not [task for name in ("probe.yml", "present.yml") for task, _when in walk(tasks(name))
