@@ -132,8 +132,8 @@ def plan_lease(sections, identity, role, variables, check_mode=False, host="loca
     """What this run does with the lease, from ``lease.sh read``'s sections.
 
     Returns ``state`` (free, mine, expired, broken, held), ``refusals`` (one message when another
-    live run holds it, or a variable is wrong), ``take`` (a real run that may go on takes it;
-    check mode takes none), the arguments of lease.sh's take/renew/release, ``notice`` (what a
+    live run holds it, or a variable is wrong), ``take`` (a real run that may go on takes it, then
+    renews and releases it; check mode takes none, nor a role run inside another of the same run), the arguments of lease.sh's take/renew/release, ``notice`` (what a
     run should be told: an expired or broken lease taken over, a held one in check mode) and
     ``broke`` (the holder this run broke the lease of, also written into the new lease and the
     break log beside it).
@@ -183,7 +183,9 @@ def plan_lease(sections, identity, role, variables, check_mode=False, host="loca
         if check_mode:
             notice = refusals[0]
 
-    take = not check_mode and not refusals
+    # A lease of this very run was taken by the role that runs this one (migrate runs the
+    # devicemapper role): that role renews and releases it.
+    take = not check_mode and not refusals and state != "mine"
     started = lease.get("started", _utc(now)) if state == "mine" else _utc(now)
     body = _body(identity, role, started, FIRST_STEP, broke)
     return {

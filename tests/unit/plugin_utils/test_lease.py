@@ -95,6 +95,9 @@ def test_a_run_finds_its_own_lease_its_own(lease):
     # migrate runs the devicemapper role in check mode inside the same ansible-playbook run
     decided = plan(lease, FIRST, check_mode=True)
     assert decided["state"] == "mine" and decided["refusals"] == [] and not decided["take"]
+    # nor for real (migrate's switch to containerd's snapshotter): the lease stays migrate's to release
+    decided = plan(lease, FIRST)
+    assert decided["state"] == "mine" and decided["refusals"] == [] and not decided["take"]
 
 
 def test_an_expired_lease_is_taken_over_and_said_so(lease):
