@@ -16,6 +16,9 @@ description:
   - Runs O(script) as C(/bin/sh -c SCRIPT sh ARGS...) under C(timeout(1)). Each of O(args) reaches the script as one
     positional parameter (C($1), C($2), ...), as it is; no shell parses it. The script is the only shell text.
   - The roles of this collection run their reads and their steps on Docker's units and data root with it.
+  - B(Internal to this collection's roles, not a supported interface.) Its options, results and behaviour follow what
+    the roles need and may change in any release, minor and patch releases included: semantic versioning does not cover
+    it. In playbooks of your own use C(ansible.builtin.script) or C(ansible.builtin.command).
   - B(Without Python on the target.) When pipelining is on for the task (the connection supports it and the C(pipelining)
     setting enables it, as for Ansible's own modules; C(su) as the become method turns it off), the module's action plugin
     sends the script on standard input and runs it over the connection directly. This takes about a third of a second where
