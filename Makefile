@@ -13,7 +13,8 @@ LAB := python3 $(CURDIR)/tools/lab/lab.py
 # The lab's own smoke test first (the second job starts beside it; none after it, if it failed).
 SCENARIOS ?= lab $(shell ls molecule | grep -v -e '^shared$$' -e '^lab$$')
 PY36 ?= $(shell ls -d $$HOME/.pyenv/versions/3.6*/bin/python3 2>/dev/null | tail -n 1)
-APT_PACKAGES := qemu-system-x86 qemu-utils mmdebstrap openssh-client rsync git
+# prometheus: promtool, for the alert rules' tests in make unit (tests/unit/monitor)
+APT_PACKAGES := qemu-system-x86 qemu-utils mmdebstrap openssh-client rsync git prometheus
 
 export ANSIBLE_COLLECTIONS_PATH := $(COLLECTIONS)
 export ANSIBLE_CONFIG := $(CURDIR)/tools/ansible.cfg
@@ -32,7 +33,7 @@ help:
 $(BUILD)/apt.stamp:
 	@mkdir -p $(BUILD)
 	@if ! command -v qemu-system-x86_64 >/dev/null || ! command -v mmdebstrap >/dev/null \
-	    || ! command -v rsync >/dev/null || ! command -v ssh >/dev/null; then \
+	    || ! command -v rsync >/dev/null || ! command -v ssh >/dev/null || ! command -v promtool >/dev/null; then \
 	  DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(APT_PACKAGES) >/dev/null; fi
 	@touch $@

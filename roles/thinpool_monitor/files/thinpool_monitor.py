@@ -245,9 +245,15 @@ def evaluate(pools, args):
             # Nagios ranges: alert when the value falls below the range's start
             perf.append("'%s headroom'=%d;%d:;1:;0;" % (label, steps, args.headroom_warning + 1))
             if steps == 0:
-                problems.append((CRITICAL, "%s cannot autoextend: the next step needs %s, VG %s has %s free"
-                                 % (label, human(auto["next_step_bytes"]), p["vg"],
-                                    human(p["vg_free_bytes"]))))
+                near = near_autoextend_threshold(p)
+                usage = ("data usage unknown" if p["data_used_ratio"] is None
+                         else "data %.1f%%" % (p["data_used_ratio"] * 100))
+                problems.append((CRITICAL if near else WARNING,
+                                 "%s cannot autoextend: the next step needs %s, VG %s has %s free; %s is %s "
+                                 "one step (%s%%) of the autoextend threshold %s%%"
+                                 % (label, human(auto["next_step_bytes"]), p["vg"], human(p["vg_free_bytes"]),
+                                    usage, "within" if near else "more than", _num(auto["percent"]),
+                                    _num(auto["threshold_percent"]))))
             elif steps <= args.headroom_warning:
                 problems.append((WARNING, "%s has %d autoextend step(s) left in VG %s"
                                  % (label, steps, p["vg"])))
@@ -255,6 +261,21 @@ def evaluate(pools, args):
         problems.append((CRITICAL, "%s: no such thin pool" % label))
     code = max([status for status, _message in problems] or [OK])
     return code, problems, perf
+
+
+def near_autoextend_threshold(pool):
+    """Whether headroom 0 is critical: data is within one autoextend step of the threshold.
+
+    One step adds ``percent`` of the pool, so the pool is close once used ratio + increment
+    ratio >= threshold ratio (lvm's 80/20: from 60 %). Below that the VG running dry is a
+    warning: true and worth fixing, but no page (the guide's 95%VG pool cannot autoextend from
+    its first day). The alert rule ThinPoolAutoextendExhausted computes the same sum from the
+    exported ratios, in the same floating-point operations. Unknown usage counts as close."""
+    auto = pool["autoextend"]
+    if pool["data_used_ratio"] is None:
+        return True
+    return (pool["data_used_ratio"] + _percent_ratio(auto["percent"])
+            >= _percent_ratio(auto["threshold_percent"]))
 
 
 def _num(value):

@@ -6,6 +6,7 @@ ropool (read-only table) and fullpool (error_when_full, written full). M2 is
 M1 with the VG's free extents taken by a plain LV.
 """
 
+import copy
 import json
 import os
 import re
@@ -311,13 +312,32 @@ def test_check_warning(collector):
     assert code == 1 and "autoextend step(s) left" in line
 
 
-def test_check_critical_when_the_next_autoextend_cannot_happen(collector):
+def test_check_warns_when_the_next_autoextend_cannot_happen_far_below_the_threshold(collector):
+    """M2: the VG is full, the pool at 19.5 % with 80/20: it can grow to 60 % before it matters."""
     code, line = check(collector, "m2", "--pool", "tank/withprofile")
-    assert code == 2
-    assert line.split(" | ")[0] == ("THINPOOL CRITICAL - tank/withprofile cannot autoextend: the next step "
-                                    "needs 104.00 MiB, VG tank has 0 B free")
+    assert code == 1
+    assert line.split(" | ")[0] == ("THINPOOL WARNING - tank/withprofile cannot autoextend: the next step "
+                                    "needs 104.00 MiB, VG tank has 0 B free; data 19.5% is more than one step "
+                                    "(20%) of the autoextend threshold 80%")
     # autoextend off: a full VG is not this pool's problem
     assert check(collector, "m2", "--pool", "tank/no-profile")[0] == 0
+
+
+@pytest.mark.parametrize("ratio, code", [(0.5999, 1), (0.6, 2), (0.79, 2), (0.95, 2), (None, 2)])
+def test_headroom_zero_is_critical_within_one_step_of_the_threshold(collector, ratio, code):
+    """The M2 pool (80/20, headroom 0) at other usages: critical once used + 20 % >= 80 %, the sum
+    the alert ThinPoolAutoextendExhausted computes (0.6 + 0.2 >= 0.8 holds in both)."""
+    pools, _errors = collector.collect(RecordedRunner("m2"), daemon_json="/nonexistent",
+                                       containerd_config="/nonexistent")
+    pool = copy.deepcopy([p for p in pools if p["name"] == "withprofile"][0])
+    pool["data_used_ratio"] = ratio
+    if ratio is None:
+        pool["data_used_bytes"] = None
+    args = collector.parse_args(["check", "--data-warning", "99", "--data-critical", "99.5"])
+    status, problems, _perf = collector.evaluate([pool], args)
+    assert status == code
+    assert [text.split(";")[0] for _s, text in problems] == [
+        "tank/withprofile cannot autoextend: the next step needs 104.00 MiB, VG tank has 0 B free"]
 
 
 def test_check_unknown_without_pools_or_when_lvm_fails(collector):

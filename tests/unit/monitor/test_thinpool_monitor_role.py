@@ -116,8 +116,8 @@ def test_the_installed_collector_runs_alone_with_recorded_tools(tmp_path, python
     proc = subprocess.run([python, script, "--docker-config", "/nonexistent", "check", "--pool",
                            "tank/withprofile"], env=env, capture_output=True, text=True, timeout=60,
                           cwd=str(tmp_path), check=False)
-    assert proc.returncode == 2, proc.stdout + proc.stderr
-    assert proc.stdout.startswith("THINPOOL CRITICAL - tank/withprofile cannot autoextend")
+    assert proc.returncode == 1, proc.stdout + proc.stderr  # headroom 0 at 19.5 %, threshold 80/20
+    assert proc.stdout.startswith("THINPOOL WARNING - tank/withprofile cannot autoextend")
     output = tmp_path / "textfile" / "thinpool.prom"
     proc = subprocess.run([python, script, "textfile", "--output", str(output)], env=env,
                           capture_output=True, text=True, timeout=60, cwd=str(tmp_path), check=False)
@@ -183,26 +183,50 @@ def test_the_service_runs_the_installed_collector_into_the_textfile_dir():
     assert "OnUnitActiveSec=5min" in timer
 
 
+def promtool():
+    """Debian's prometheus package (make setup installs it): the rule tests are part of make unit."""
+    path = shutil.which("promtool")
+    assert path, "promtool not found: apt-get install prometheus (make setup does)"
+    return path
+
+
 def test_the_alert_rules_have_the_issue_alerts_and_pass_promtool(tmp_path):
     text = render("thinpool-alerts.yml.j2", thinpool_monitor_data_critical=95)
     rules = yaml.safe_load(text)["groups"][0]["rules"]
     alerts = dict((rule["alert"], rule["expr"]) for rule in rules)
-    assert alerts["ThinPoolDataUsageCritical"] == "thinpool_data_used_ratio >= 0.95"
-    assert alerts["ThinPoolAutoextendExhausted"] == "thinpool_autoextend_headroom_steps == 0"
+    assert alerts["ThinPoolDataUsageCritical"] == "max_over_time(thinpool_data_used_ratio[10m]) >= 0.95"
+    assert alerts["ThinPoolNoAutoextendHeadroom"] == "thinpool_autoextend_headroom_steps == 0"
     for name in ("ThinPoolDataUsageHigh", "ThinPoolMetadataUsageHigh", "ThinPoolMetadataUsageCritical",
-                 "ThinPoolNotMonitored", "ThinPoolOutOfDataSpace", "ThinPoolReadOnly",
-                 "ThinPoolCollectorError", "ThinPoolCollectorStale"):
+                 "ThinPoolAutoextendExhausted", "ThinPoolNotMonitored", "ThinPoolOutOfDataSpace",
+                 "ThinPoolReadOnly", "ThinPoolCollectorError", "ThinPoolCollectorStale"):
         assert name in alerts
     metrics = set(re.findall(r"\b(thinpool_[a-z_]+)\b", " ".join(alerts.values())))
     with open(COLLECTOR) as handle:
         collector = handle.read()
     assert all('"%s"' % name in collector for name in metrics), metrics  # no alert on a metric never written
-    promtool = shutil.which("promtool")
-    if not promtool:
-        pytest.skip("promtool not installed (Debian package prometheus): structure checked only")
     path = tmp_path / "thinpool.rules.yml"
     path.write_text(text)
-    proc = subprocess.run([promtool, "check", "rules", str(path)], capture_output=True, text=True, timeout=60,
+    proc = subprocess.run([promtool(), "check", "rules", str(path)], capture_output=True, text=True, timeout=60,
                           check=False)
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert "SUCCESS: 10 rules found" in proc.stdout
+    assert "SUCCESS: %d rules found" % len(rules) in proc.stdout
+
+
+RULE_TESTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "rules", "thinpool-alerts.test.yml")
+
+
+def test_promtool_evaluates_every_shipped_alert(tmp_path):
+    """The rules as the role ships them (its defaults), evaluated by promtool over the series of
+    rules/thinpool-alerts.test.yml: steady, rising, flapping, stale, erroring, headroom 0."""
+    text = render("thinpool-alerts.yml.j2")
+    (tmp_path / "thinpool-alerts.yml").write_text(text)
+    shutil.copy(RULE_TESTS, str(tmp_path / "thinpool-alerts.test.yml"))
+    proc = subprocess.run([promtool(), "test", "rules", "thinpool-alerts.test.yml"], cwd=str(tmp_path),
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    with open(RULE_TESTS) as handle:
+        tests = yaml.safe_load(handle)["tests"]
+    fired = set(check["alertname"] for test in tests for check in test.get("alert_rule_test", [])
+                if check.get("exp_alerts"))
+    shipped = set(rule["alert"] for rule in yaml.safe_load(text)["groups"][0]["rules"])
+    assert fired == shipped, "alerts no test sees firing: %s" % sorted(shipped - fired)
