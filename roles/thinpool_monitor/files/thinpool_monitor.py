@@ -250,10 +250,10 @@ def evaluate(pools, args):
                          else "data %.1f%%" % (p["data_used_ratio"] * 100))
                 problems.append((CRITICAL if near else WARNING,
                                  "%s cannot autoextend: the next step needs %s, VG %s has %s free; %s is %s "
-                                 "one step (%s%%) of the autoextend threshold %s%%"
+                                 "one step (%s%%) %s the autoextend threshold %s%%"
                                  % (label, human(auto["next_step_bytes"]), p["vg"], human(p["vg_free_bytes"]),
                                     usage, "within" if near else "more than", _num(auto["percent"]),
-                                    _num(auto["threshold_percent"]))))
+                                    "of" if near else "below", _num(auto["threshold_percent"]))))
             elif steps <= args.headroom_warning:
                 problems.append((WARNING, "%s has %d autoextend step(s) left in VG %s"
                                  % (label, steps, p["vg"])))

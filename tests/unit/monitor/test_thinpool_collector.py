@@ -318,7 +318,7 @@ def test_check_warns_when_the_next_autoextend_cannot_happen_far_below_the_thresh
     assert code == 1
     assert line.split(" | ")[0] == ("THINPOOL WARNING - tank/withprofile cannot autoextend: the next step "
                                     "needs 104.00 MiB, VG tank has 0 B free; data 19.5% is more than one step "
-                                    "(20%) of the autoextend threshold 80%")
+                                    "(20%) below the autoextend threshold 80%")
     # autoextend off: a full VG is not this pool's problem
     assert check(collector, "m2", "--pool", "tank/no-profile")[0] == 0
 
@@ -338,6 +338,11 @@ def test_headroom_zero_is_critical_within_one_step_of_the_threshold(collector, r
     assert status == code
     assert [text.split(";")[0] for _s, text in problems] == [
         "tank/withprofile cannot autoextend: the next step needs 104.00 MiB, VG tank has 0 B free"]
+    usage = "data usage unknown" if ratio is None else "data %.1f%%" % (ratio * 100)
+    assert problems[0][1].split("; ")[1] == ("%s is within one step (20%%) of the autoextend threshold 80%%" % usage
+                                             if code == 2 else
+                                             "%s is more than one step (20%%) below the autoextend threshold 80%%"
+                                             % usage)
 
 
 def test_check_unknown_without_pools_or_when_lvm_fails(collector):
