@@ -16,6 +16,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import shlex
+
 from ansible.errors import AnsibleError
 from ansible.module_utils.common.text.converters import to_bytes, to_native, to_text
 from ansible.plugins.action import ActionBase
@@ -33,7 +35,8 @@ from ansible_collections.container_storage.devicemapper.plugins.module_utils._sc
 from ansible_collections.container_storage.devicemapper.plugins.module_utils._validate import InputError
 
 MODULE = "container_storage.devicemapper.run_script"
-# Bytes of the command line (arguments quoted, the task's environment) the action plugin sends itself.
+# Bytes of the command line the action plugin sends itself, measured as the connection gets it
+# (see _command_as_sent): a quarter of the 128 KiB Linux allows that line as one argument.
 COMMAND_LINE_MAX = 32768
 
 
@@ -52,7 +55,8 @@ class ActionModule(ActionBase):
         try:
             if params["src"] is not None:
                 script, option = self._read_src(params["src"]), "src"
-            args = check_options(script, params["args"], params["timeout"], params["lock_timeout"], option=option)
+            args = check_options(script, params["args"], params["timeout"], params["lock_timeout"], option=option,
+                                 host_lock=params["host_lock"])
         except InputError as exc:
             task_result.update(failed=True, changed=False, msg=str(exc))
             return task_result
@@ -98,10 +102,29 @@ class ActionModule(ActionBase):
     def _runs_over_connection(self, command):
         """Only where Ansible would pipeline a module, into a POSIX shell, with a command line
         well under Linux's 128 KiB limit for one argument: SSH hands the whole line to the remote
-        shell as one (with become wrapped once more), where the module gets its arguments on
-        standard input."""
+        shell as one (the local connection to /bin/sh -c as one), where the module gets its
+        arguments on standard input."""
         shell = self._connection._shell
         return (getattr(shell, "SHELL_FAMILY", None) == "sh"
                 and self._connection.allow_executable
-                and len(command) <= COMMAND_LINE_MAX
-                and self._is_pipelining_enabled("new"))
+                and self._is_pipelining_enabled("new")
+                and len(self._command_as_sent(command)) <= COMMAND_LINE_MAX)
+
+    def _command_as_sent(self, command):
+        """The command line as _low_level_execute_command hands it to the connection, in bytes.
+
+        become wraps it (sudo: sh -c 'echo BECOME-SUCCESS-...; COMMAND'), then the shell
+        executable (/bin/sh -c '...; sleep 0'), each quoting it once more: a ' in an argument
+        is 5 bytes in the command, 17 after the wrapper and 53 after sudo too. Measured with
+        become's own wrapper whenever the task has become, also where Ansible then skips it
+        (same user), so the line sent is never longer than the one measured.
+        """
+        connection = self._connection
+        if connection.become:
+            # ansible-core's become plugins only set their prompt and success marker here, and
+            # _low_level_execute_command sets them again when it builds the line it sends.
+            command = connection.become.build_become_command(command, connection._shell)
+        executable = self._play_context.executable
+        if executable:
+            command = executable + " -c " + shlex.quote(connection._shell.append_command(command, "sleep 0"))
+        return to_bytes(command, errors="surrogate_or_strict")

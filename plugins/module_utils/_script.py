@@ -44,13 +44,19 @@ TIMEOUT_MAX = 86400
 # from a pipe (sh -s) reads it piece by piece, so a command in it that reads standard
 # input would eat the rest of the script: this reads all of it first, then runs it
 # exactly as `sh -c SCRIPT sh ARGS...` (the script's $1... are the arguments, never
-# parsed by a shell), with standard input at its end.
+# parsed by a shell), with standard input at its end. A command substitution drops the
+# newlines at the end of what it reads, which a script may need (a final backslash-newline,
+# an unterminated here-document): a '.' after the script keeps them, and is then removed,
+# so sh gets the very bytes the module path passes as its argument.
 # It then prints the script's exit status as the last line of standard error, after a line
 # break of its own (see split_status): Ansible reads a connection that returns no exit
 # status as 0, so the status is taken from the script's own report.
 STATUS_MARKER = "@@container_storage.run_script rc="
-STDIN_LAUNCHER = ('/bin/sh -c "$(cat)" "$0" "$@"; rc=$?; printf \'\\n%s%%d\\n\' "$rc" >&2; exit "$rc"'
-                  % STATUS_MARKER)
+STDIN_LAUNCHER = ('script=$(cat; printf .); /bin/sh -c "${script%%.}" "$0" "$@"; rc=$?; '
+                  'printf \'\\n%s%%d\\n\' "$rc" >&2; exit "$rc"' % STATUS_MARKER)
+# The longest argument Linux passes to a program (MAX_ARG_STRLEN, with its final NUL). The
+# module path passes the script and each argument as one; beyond it exec fails with E2BIG.
+ARGUMENT_MAX = 131072
 _STATUS_AT_END = re.compile(r"\r?\n%s([0-9]+)\r?\n\Z" % re.escape(STATUS_MARKER))
 
 # A line that starts a section of the script's output, and the one that ends the last.
@@ -58,7 +64,7 @@ _SECTION = re.compile(r"\A@@([A-Za-z0-9_.-]+)\Z")
 SECTIONS_END = "end"
 
 
-def check_options(script, args, timeout, lock_timeout=0, option="script"):
+def check_options(script, args, timeout, lock_timeout=0, option="script", host_lock=False):
     """Refuse what cannot be run with _validate.InputError, naming the option; return the arguments.
 
     ``option`` names where the script's text came from (``script``, or ``src`` for a file's).
@@ -68,14 +74,26 @@ def check_options(script, args, timeout, lock_timeout=0, option="script"):
         raise _validate.InputError("%s: contains a NUL byte, which no shell can run" % option)
     _validate.positive_int("timeout", timeout, 1, TIMEOUT_MAX)
     _validate.positive_int("lock_timeout", lock_timeout, 0, TIMEOUT_MAX)
+    _check_length(option, script_text(script, host_lock, lock_timeout),
+                  " (with the host lock's preamble)" if host_lock else "")
     checked = []
     for index, arg in enumerate(args or []):
         if arg is None:
             raise _validate.InputError("args[%d]: is null; give a string (an empty one is passed as it is)" % index)
         if "\0" in arg:
             raise _validate.InputError("args[%d]: contains a NUL byte, which cannot be passed to a command" % index)
+        _check_length("args[%d]" % index, arg, "")
         checked.append(arg)
     return checked
+
+
+def _check_length(option, text, what):
+    size = len(text.encode("utf-8", "surrogateescape"))
+    if size >= ARGUMENT_MAX:
+        raise _validate.InputError(
+            "%s: is %d bytes%s; Linux passes at most %d bytes as one argument of a command, so it cannot "
+            "run (give a long text to the script another way, for example in a file)" % (option, size, what,
+                                                                                       ARGUMENT_MAX - 1))
 
 
 def script_text(script, host_lock, lock_timeout):

@@ -17,16 +17,19 @@ description:
     positional parameter (C($1), C($2), ...), as it is; no shell parses it. The script is the only shell text.
   - The roles of this collection run their reads and their steps on Docker's units and data root with it.
   - B(Internal to this collection's roles, not a supported interface.) Its options, results and behaviour follow what
-    the roles need and may change in any release, minor and patch releases included: semantic versioning does not cover
+    the roles need and may change in any release, minor and patch releases included; semantic versioning does not cover
     it. In playbooks of your own use C(ansible.builtin.script) or C(ansible.builtin.command).
   - B(Without Python on the target.) When pipelining is on for the task (the connection supports it and the C(pipelining)
     setting enables it, as for Ansible's own modules; C(su) as the become method turns it off), the module's action plugin
     sends the script on standard input and runs it over the connection directly. This takes about a third of a second where
     starting a module takes one to two seconds (measured in this collection's lab, a Debian 12 guest under software
-    emulation). Otherwise (also for a target whose shell is not a POSIX C(sh), and when the quoted arguments and the
-    task's C(environment) come to more than 32 KiB, as SSH hands the whole command line to the remote shell as one
-    argument) this module runs the script with the command runner of the collection's other modules.
+    emulation). Otherwise (also for a target whose shell is not a POSIX C(sh), and when the command line comes to more
+    than 32 KiB as the connection gets it) this module runs the script with the command runner of the collection's
+    other modules. That line holds the quoted arguments and the task's C(environment), quoted again by become and by
+    the C(sh -c) Ansible wraps around it (a C(') in an argument takes 17 bytes of it, 53 with C(sudo)); SSH hands it to
+    the remote shell as one argument, which Linux limits to 128 KiB.
     Both paths accept the same options, refuse the same values and return the same keys; RV(started_python) says which ran.
+    Both hand C(sh) the script byte for byte, newlines at its end included.
   - The script runs with the C(C) locale (C(LANG), C(LC_ALL), C(LANGUAGE)), also when the task's C(environment) sets
     them; the task's other C(environment) variables reach it on both paths. Its standard input is empty.
   - A script that runs longer than O(timeout) is sent C(TERM), and C(KILL) 10 seconds later; the task then fails saying so.
@@ -48,6 +51,8 @@ options:
   script:
     description:
       - The POSIX shell script. Must not be empty or contain a NUL byte.
+      - Must be shorter than 128 KiB (at most 131071 bytes, with the host lock's lines when O(host_lock) is on), the
+        longest argument Linux passes to a command.
       - Exactly one of O(script) and O(src) is given.
     type: str
   src:
@@ -55,13 +60,15 @@ options:
       - A file on the controller holding the script, found as C(ansible.builtin.script) finds its file
         (in a role, the role's C(files/) directory first; a relative path otherwise from the playbook's C(files/)
         and directory). Its text runs exactly as O(script) would, on both paths; the target gets no copy of the file.
-      - Must be UTF-8 text, not empty. A file that cannot be found or read fails the task naming O(src) and the path.
+      - Must be UTF-8 text, not empty, shorter than 128 KiB as O(script). A file that cannot be found or read fails
+        the task naming O(src) and the path.
       - Exactly one of O(script) and O(src) is given.
     type: path
   args:
     description:
       - The script's positional parameters, in order. An empty string is passed as an empty parameter.
-      - Must not contain a NUL byte, nor be null.
+      - Must not contain a NUL byte, nor be null. Each must be shorter than 128 KiB (at most 131071 bytes), the
+        longest argument Linux passes to a command.
     type: list
     elements: str
     default: []
@@ -206,7 +213,8 @@ def main():
         module.fail_json(msg="src: %s was not read on the controller: run_script needs its action plugin "
                              "(call it as a task, not with a raw module run)" % params["src"], changed=False)
     try:
-        args = check_options(params["script"], params["args"], params["timeout"], params["lock_timeout"])
+        args = check_options(params["script"], params["args"], params["timeout"], params["lock_timeout"],
+                             host_lock=params["host_lock"])
     except InputError as exc:
         module.fail_json(msg=str(exc), changed=False)
     runner = CommandRunner(module, timeout=params["timeout"])

@@ -404,3 +404,235 @@ def test_a_held_host_lock_keeps_the_script_from_running(tmp_path, monkeypatch, p
     assert locked["failed"] is True and locked["rc"] == 1 and locked["stdout"] == ""
     assert locked["stderr"] == "another run held the host lock %s for 0 s: pid %d, a test of run_script, since" % (
         lock, os.getpid()) + locked["stderr"].split(", since", 1)[1]
+
+
+# --- what the connection gets: the exit status, the command line, the script's bytes -------
+
+# The local connection, with two changes a test turns on by environment: it can return no exit
+# status (as a connection may), and it logs the length of each command line it is handed.
+PROBE_CONNECTION = '''
+from __future__ import annotations
+
+import json
+import os
+
+from ansible.plugins.connection.local import Connection as LocalConnection
+
+DOCUMENTATION = """
+name: probe
+short_description: the local connection, logging command lines and optionally losing the exit status
+description: [A test double of run_script's unit tests.]
+author: [container_storage developers]
+"""
+
+
+class Connection(LocalConnection):
+
+    def exec_command(self, cmd, in_data=None, sudoable=True):
+        rc, out, err = super(Connection, self).exec_command(cmd, in_data=in_data, sudoable=sudoable)
+        log = os.environ.get("RUN_SCRIPT_PROBE_LOG")
+        if log:
+            with open(log, "a") as handle:
+                handle.write(json.dumps({"bytes": len(cmd.encode("utf-8")), "launcher": "@@container_storage" in cmd,
+                                         "python": "python" in cmd}) + "\\n")
+        if os.environ.get("RUN_SCRIPT_PROBE_NO_RC"):
+            return None, out, err
+        return rc, out, err
+'''
+
+NO_RC_PLAYBOOK = """
+- hosts: localhost
+  gather_facts: false
+  tasks:
+    - name: the issue's script
+      container_storage.devicemapper.run_script:
+        script: "echo partial; exit 3"
+      register: exited
+      ignore_errors: true
+    - name: a script that succeeds
+      container_storage.devicemapper.run_script:
+        script: "echo fine"
+      register: fine
+    - name: stopped by its timeout, so the launcher reports nothing
+      container_storage.devicemapper.run_script:
+        script: "sleep 30"
+        timeout: 1
+      register: stopped
+      ignore_errors: true
+    - name: results
+      ansible.builtin.copy:
+        content: "{{{{ dict(exited=exited, fine=fine, stopped=stopped) | to_json }}}}"
+        dest: "{tmp}/results.json"
+        mode: "0600"
+"""
+
+
+def probe_environment(tmp_path, **extra):
+    plugins = tmp_path / "connection_plugins"
+    plugins.mkdir(exist_ok=True)
+    (plugins / "probe.py").write_text(PROBE_CONNECTION)
+    return dict(ANSIBLE_CONNECTION_PLUGINS=str(plugins), RUN_SCRIPT_PROBE_LOG=str(tmp_path / "probe.log"), **extra)
+
+
+def run_probe_playbook(tmp_path, text, pipelining, **environment):
+    playbook = tmp_path / "play.yml"
+    playbook.write_text(text)
+    env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=COLLECTIONS, ANSIBLE_PIPELINING=str(pipelining),
+               ANSIBLE_NOCOLOR="1", ANSIBLE_LOCALHOST_WARNING="0", ANSIBLE_INVENTORY_UNPARSED_WARNING="0",
+               **probe_environment(tmp_path, **environment))
+    env.pop("ANSIBLE_CONFIG", None)
+    ansible_playbook = os.path.join(os.path.dirname(sys.executable), "ansible-playbook")
+    done = subprocess.run([ansible_playbook, "-c", "probe", "-i", "localhost,", "-e",
+                           "ansible_python_interpreter=" + sys.executable, str(playbook)],
+                          env=env, capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+    with open(str(tmp_path / "results.json")) as handle:
+        results = json.load(handle)
+    with open(str(tmp_path / "probe.log")) as handle:
+        return results, [json.loads(line) for line in handle]
+
+
+def test_a_connection_that_returns_no_exit_status_does_not_turn_a_failure_into_a_success(tmp_path):
+    """ansible-core reads a connection's missing exit status as 0: the launcher's own line decides."""
+    results = run_probe_playbook(tmp_path, NO_RC_PLAYBOOK.format(tmp=tmp_path), True, RUN_SCRIPT_PROBE_NO_RC="1")[0]
+    exited = results["exited"]
+    assert exited["started_python"] is False
+    assert exited["failed"] is True and exited["rc"] == 3 and exited["stdout"] == "partial"
+    assert exited["msg"] == "the script exited with rc=3"
+    assert results["fine"]["rc"] == 0 and not results["fine"].get("failed") and results["fine"]["stdout"] == "fine"
+    stopped = results["stopped"]
+    assert stopped["failed"] is True and stopped["rc"] is None
+    assert stopped["msg"].startswith("the connection returned no exit status")
+
+
+# A sudo that runs the command as the same user: the sudo become plugin's own wrapper and
+# quoting, without a sudo on this machine.
+FAKE_SUDO = """#!/bin/sh
+while [ "$#" -gt 0 ] && [ "$1" != /bin/sh ]; do shift; done
+exec "$@"
+"""
+
+QUOTES_PLAYBOOK = """
+- hosts: localhost
+  gather_facts: false
+  tasks:
+    - name: 3000 quotes under sudo (53 bytes each as sent)
+      container_storage.devicemapper.run_script:
+        script: 'printf %s "$1" | wc -c'
+        args: ["{{{{ \\"'\\" * 3000 }}}}"]
+      become: true
+      register: sudo_long
+    - name: a few quotes under sudo
+      container_storage.devicemapper.run_script:
+        script: 'printf %s "$1" | wc -c'
+        args: ["{{{{ \\"'\\" * 100 }}}}"]
+      become: true
+      register: sudo_short
+    - name: 2500 quotes without become (17 bytes each as sent)
+      container_storage.devicemapper.run_script:
+        script: 'printf %s "$1" | wc -c'
+        args: ["{{{{ \\"'\\" * 2500 }}}}"]
+      register: plain_long
+    - name: results
+      ansible.builtin.copy:
+        content: "{{{{ dict(sudo_long=sudo_long, sudo_short=sudo_short, plain_long=plain_long) | to_json }}}}"
+        dest: "{tmp}/results.json"
+        mode: "0600"
+"""
+
+
+def test_the_command_line_is_measured_as_the_connection_gets_it(tmp_path):
+    """become and the shell wrapper quote the command again: a line the action plugin would send
+    over Linux's 128 KiB (E2BIG, 'Argument list too long') goes to the module instead."""
+    sudo = tmp_path / "fake-sudo"
+    sudo.write_text(FAKE_SUDO)
+    sudo.chmod(0o755)
+    results, sent = run_probe_playbook(tmp_path, QUOTES_PLAYBOOK.format(tmp=tmp_path), True,
+                                       ANSIBLE_BECOME_EXE=str(sudo), ANSIBLE_BECOME_ALLOW_SAME_USER="1")
+    assert results["sudo_long"]["rc"] == 0 and results["sudo_long"]["stdout"] == "3000"
+    assert results["sudo_long"]["started_python"] is True
+    assert results["sudo_short"]["stdout"] == "100" and results["sudo_short"]["started_python"] is False
+    assert results["plain_long"]["stdout"] == "2500" and results["plain_long"]["started_python"] is True
+    launched = [line["bytes"] for line in sent if line["launcher"]]
+    assert len(launched) == 1  # sudo_short only
+    assert max(launched) <= 32768
+    # sudo's wrapper was in the line measured and sent: 100 quotes are 5300 bytes of it
+    assert launched[0] > 5300
+
+
+# --- both paths hand sh the same bytes ---------------------------------------------------------
+
+# Each payload follows a here-document that is never closed, so od prints the rest of the script
+# exactly as sh received it: trailing newlines, a final backslash-newline, carriage returns.
+PAYLOADS = [
+    "plain\n",
+    "ends in a backslash-newline \\\n",
+    "three newlines\n\n\n",
+    "no newline at the end",
+    "crlf\r\nlines\r\n",
+    "quotes ' \" ` $HOME $(id) \\\\ \t tab\n\n",
+    "\u00e9t\u00e9 \u2028 \U0001F600\n",
+    "\n",
+    "a\\\n\\\n\\\n",
+]
+BYTES_PLAYBOOK = """
+- hosts: localhost
+  gather_facts: false
+  tasks:
+    - name: each payload file
+      container_storage.devicemapper.run_script:
+        src: "{{{{ item }}}}"
+        host_lock: "{{{{ item.endswith('3.sh') }}}}"
+      loop: {files}
+      register: dumped
+    - name: results
+      ansible.builtin.copy:
+        content: "{{{{ dict(dumped=dumped) | to_json }}}}"
+        dest: "{tmp}/results.json"
+        mode: "0600"
+"""
+
+
+def _script_bytes(result):
+    return bytes.fromhex("".join(result["stdout"].split()))
+
+
+@pytest.mark.parametrize("pipelining", [True, False], ids=["no_python", "module"])
+def test_both_paths_hand_sh_the_scripts_bytes(tmp_path, pipelining):
+    (tmp_path / "files").mkdir()
+    names = []
+    for index, payload in enumerate(PAYLOADS):
+        name = "payload%d.sh" % index
+        (tmp_path / "files" / name).write_bytes(b"od -An -tx1 -v <<'@@PAYLOAD@@'\n" + payload.encode("utf-8"))
+        names.append(name)
+    playbook = BYTES_PLAYBOOK.format(files=json.dumps(names), tmp=tmp_path)
+    results = run_probe_playbook(tmp_path, playbook, pipelining)[0]["dumped"]["results"]
+    for payload, result in zip(PAYLOADS, results):
+        assert result["rc"] == 0, result
+        assert result["started_python"] is (not pipelining)
+        assert _script_bytes(result) == payload.encode("utf-8"), payload
+
+
+def test_the_launcher_hands_sh_the_scripts_bytes():
+    argv = _script.launcher_argv([], 30)
+    for payload in PAYLOADS:
+        script = "od -An -tx1 -v <<'@@PAYLOAD@@'\n" + payload
+        launched = subprocess.run(argv, input=script.encode("utf-8"), capture_output=True, timeout=30, check=True)
+        direct = subprocess.run(["/bin/sh", "-c", script], capture_output=True, timeout=30, check=True)
+        assert launched.stdout == direct.stdout
+        assert bytes.fromhex("".join(direct.stdout.decode().split())) == payload.encode("utf-8")
+
+
+# --- arguments Linux cannot pass ---------------------------------------------------------------
+
+def test_an_argument_linux_cannot_pass_is_refused_naming_it():
+    with pytest.raises(_validate.InputError, match=r"^args\[1\]: is 131072 bytes; Linux passes at most 131071"):
+        _script.check_options("true", ["ok", "a" * 131072], 10)
+    assert _script.check_options("true", ["ok", "a" * 131071], 10) == ["ok", "a" * 131071]
+    with pytest.raises(_validate.InputError, match=r"^script: is 131072 bytes; Linux"):
+        _script.check_options("#" * 131072, [], 10)
+    # the host lock's preamble counts
+    near = "#" * (131071 - len(_lock.shell_preamble(300)) + 1)
+    _script.check_options(near, [], 10)
+    with pytest.raises(_validate.InputError, match=r"^src: is 131072 bytes \(with the host lock's preamble\)"):
+        _script.check_options(near, [], 10, 300, option="src", host_lock=True)
