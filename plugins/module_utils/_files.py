@@ -122,14 +122,50 @@ def write_atomically(path, content, mode=None, root_owned=False, module=None, di
     ``root_owned`` hands an existing file to root instead. With ``module``,
     an existing file's SELinux context is kept.
     """
+    dir_fd, directory, name = _open_parent(path, follow, dir_mode)
+    try:
+        _write_in(dir_fd, directory, name, content, mode, root_owned, module, follow)
+    finally:
+        os.close(dir_fd)
+
+
+def _open_parent(path, follow, create_mode=None):
+    """(descriptor, path, name) of the directory that holds the file ``path`` names, checked by
+    ``open_directory``. With ``follow`` the file is the symlink's target, and the directory that
+    holds the link is checked too (symlinks higher up are resolved, as the kernel would)."""
     target = os.path.realpath(path) if follow else os.path.abspath(path)
     directory, name = os.path.split(target)
     link_directory = os.path.realpath(os.path.dirname(os.path.abspath(path)))
     if follow and link_directory != directory and os.path.isdir(link_directory):
         os.close(open_directory(link_directory))
-    dir_fd = open_directory(directory, create_mode=dir_mode)
+    return open_directory(directory, create_mode=create_mode), directory, name
+
+
+def set_mode_and_owner(path, mode, owner=None):
+    """chmod (and with ``owner``, a (uid, gid) pair, chown) the regular file ``path`` or the one its
+    symlink points at, through a descriptor, after the directory checks of ``write_atomically``."""
+    dir_fd, directory, name = _open_parent(path, True)
     try:
-        _write_in(dir_fd, directory, name, content, mode, root_owned, module, follow)
+        fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0),
+                     dir_fd=dir_fd)
+        try:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                raise UnsafePathError("%s is not a regular file" % os.path.join(directory, name))
+            os.fchmod(fd, mode)
+            if owner is not None:
+                os.fchown(fd, owner[0], owner[1])
+        finally:
+            os.close(fd)
+    finally:
+        os.close(dir_fd)
+
+
+def remove_file(path):
+    """Unlink ``path`` (a symlink itself, not what it points at) in its directory, checked as above."""
+    directory = os.path.realpath(os.path.dirname(os.path.abspath(path)))
+    dir_fd = open_directory(directory)
+    try:
+        os.unlink(os.path.basename(path), dir_fd=dir_fd)
     finally:
         os.close(dir_fd)
 

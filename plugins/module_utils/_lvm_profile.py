@@ -23,7 +23,9 @@ import re
 import stat
 
 from ansible_collections.container_storage.devicemapper.plugins.module_utils import _validate
-from ansible_collections.container_storage.devicemapper.plugins.module_utils._files import write_atomically
+from ansible_collections.container_storage.devicemapper.plugins.module_utils._files import (
+    remove_file, set_mode_and_owner, write_atomically,
+)
 from ansible_collections.container_storage.devicemapper.plugins.module_utils._lock import locked
 from ansible_collections.container_storage.devicemapper.plugins.module_utils._lvm import (
     Lvm,
@@ -466,12 +468,10 @@ class ProfileFile(object):
         write_atomically(self.path, content, mode=FILE_MODE, root_owned=True, dir_mode=DIR_MODE)
 
     def fix_attributes(self):
-        os.chmod(self.path, FILE_MODE)
-        if os.geteuid() == 0:
-            os.chown(self.path, 0, 0)
+        set_mode_and_owner(self.path, FILE_MODE, (0, 0) if os.geteuid() == 0 else None)
 
     def remove(self):
-        os.unlink(self.path)
+        remove_file(self.path)
 
 
 class FilePlan(object):

@@ -6,7 +6,7 @@ import os
 import pytest
 
 from ansible_collections.container_storage.devicemapper.plugins.module_utils._files import (
-    UnsafePathError, open_directory, write_atomically,
+    UnsafePathError, open_directory, remove_file, set_mode_and_owner, write_atomically,
 )
 
 
@@ -69,3 +69,39 @@ def test_a_sticky_directory_protects_a_root_owned_entry(tmp_path):
     os.chmod(str(sticky), 0o777)
     with pytest.raises(UnsafePathError, match="mine could be replaced by another user: .*sticky is writable"):
         open_directory(str(sticky / "mine" / "textfile"))
+
+
+def test_mode_and_owner_are_set_through_a_symlink_in_a_safe_directory(tmp_path):
+    target = tmp_path / "real.profile"
+    target.write_text("x\n")
+    os.chmod(str(target), 0o600)
+    (tmp_path / "link.profile").symlink_to(target)
+    set_mode_and_owner(str(tmp_path / "link.profile"), 0o644, (0, 0) if os.geteuid() == 0 else None)
+    assert oct(os.stat(str(target)).st_mode & 0o7777) == oct(0o644)
+
+
+def test_mode_is_not_set_in_a_directory_others_can_write(tmp_path):
+    """A chmod 0644 through a link someone else planted would expose what it points at."""
+    secret = tmp_path / "secret"
+    secret.write_text("s\n")
+    os.chmod(str(secret), 0o600)
+    (tmp_path / "profiles").mkdir()
+    (tmp_path / "profiles" / "a.profile").symlink_to(secret)
+    os.chmod(str(tmp_path / "profiles"), 0o777)
+    with pytest.raises(UnsafePathError, match="profiles is writable by group or others"):
+        set_mode_and_owner(str(tmp_path / "profiles" / "a.profile"), 0o644)
+    assert oct(os.stat(str(secret)).st_mode & 0o7777) == oct(0o600)
+
+
+def test_remove_file_removes_a_link_not_its_target_and_checks_the_directory(tmp_path):
+    target = tmp_path / "real"
+    target.write_text("keep\n")
+    (tmp_path / "d").mkdir()
+    (tmp_path / "d" / "a.profile").symlink_to(target)
+    remove_file(str(tmp_path / "d" / "a.profile"))
+    assert os.listdir(str(tmp_path / "d")) == [] and target.read_text() == "keep\n"
+    (tmp_path / "d" / "b.profile").write_text("b\n")
+    os.chmod(str(tmp_path / "d"), 0o777)
+    with pytest.raises(UnsafePathError):
+        remove_file(str(tmp_path / "d" / "b.profile"))
+    assert os.listdir(str(tmp_path / "d")) == ["b.profile"]
