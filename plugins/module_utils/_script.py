@@ -92,8 +92,8 @@ def _check_length(option, text, what):
     if size >= ARGUMENT_MAX:
         raise _validate.InputError(
             "%s: is %d bytes%s; Linux passes at most %d bytes as one argument of a command, so it cannot "
-            "run (give a long text to the script another way, for example in a file)" % (option, size, what,
-                                                                                       ARGUMENT_MAX - 1))
+            "run (give a long text to the script another way, for example in a file)"
+            % (option, size, what, ARGUMENT_MAX - 1))
 
 
 def script_text(script, host_lock, lock_timeout):

@@ -64,7 +64,7 @@ class DateTimeText(str):
     a type of its own so that it never equals the string of the same text."""
 
     def __eq__(self, other):
-        return type(other) is DateTimeText and str.__eq__(self, other)
+        return isinstance(other, DateTimeText) and str.__eq__(self, other)
 
     def __ne__(self, other):
         return not self.__eq__(other)

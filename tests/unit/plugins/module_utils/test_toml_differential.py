@@ -30,8 +30,9 @@ CHARS = ["a", "Z", " ", "\t", "#", "=", "'", '"', "\\", ".", ",", "[", "]", "{",
 ESCAPES = ["\\n", "\\t", "\\b", "\\f", "\\r", '\\"', "\\\\", "\\e", "\\x41", "\\a", "\\ ", "\\u00e9", "\\u00E9",
            "\\uD800", "\\uDFFF", "\\u12", "\\U0001F600", "\\U00110000", "\\U0010FFFF", "\\/"]
 SAFE_CHARS = [char for char in CHARS if char in "aZ \t#=.,[]{}\u00e9\u2028\x85\U0001F600"]
-SAFE_ESCAPES = [escape for escape in ESCAPES if escape in ("\\n", "\\t", "\\b", "\\f", "\\r", '\\"', "\\\\",
-                                                          "\\u00e9", "\\u00E9", "\\U0001F600", "\\U0010FFFF")]
+VALID_ESCAPES = ("\\n", "\\t", "\\b", "\\f", "\\r", '\\"', "\\\\", "\\u00e9", "\\u00E9", "\\U0001F600",
+                 "\\U0010FFFF")
+SAFE_ESCAPES = [escape for escape in ESCAPES if escape in VALID_ESCAPES]
 NEWLINES = ["\n"] * 12 + ["\r\n"] * 3 + ["\r", "\r\r\n", "\n\r"]
 
 
@@ -51,7 +52,7 @@ class Generator(object):
         return self.pick(["", "", "", " ", "  ", "\t", " \t"])
 
     def digits(self, count, alphabet="0123456789"):
-        return "".join(self.pick(alphabet) for _ in range(count))
+        return "".join(self.pick(alphabet) for _count in range(count))
 
     def underscored(self, text):
         if not text or not self.chance(0.25):
@@ -120,7 +121,7 @@ class Generator(object):
 
     def string_body(self, multiline):
         parts = []
-        for _ in range(self.rnd.randint(0, 6)):
+        for _count in range(self.rnd.randint(0, 6)):
             roll = self.rnd.random()
             if roll < 0.4:
                 parts.append(self.pick(["abc", "x y", "\u00e9t\u00e9", "tab\there"]))
@@ -160,7 +161,7 @@ class Generator(object):
         return self.pick(["1", "-", "_", "true", "a b", "\u00e9", "a\tb", "1.2", "+a", '"""a"""'])
 
     def key(self):
-        parts = [self.simple_key() for _ in range(self.pick([1, 1, 1, 2, 2, 3]))]
+        parts = [self.simple_key() for _count in range(self.pick([1, 1, 1, 2, 2, 3]))]
         return ("%s.%s" % (self.ws(), self.ws())).join(parts) if self.chance(0.2) else ".".join(parts)
 
     def value(self, depth=0):
@@ -182,9 +183,9 @@ class Generator(object):
         return self.string()
 
     def array(self, depth):
-        items = [self.value(depth) for _ in range(self.rnd.randint(0, 3))]
+        items = [self.value(depth) for _count in range(self.rnd.randint(0, 3))]
         separators = []
-        for _ in items:
+        for _count in items:
             separator = self.ws() + "," + self.ws()
             if self.chance(0.15):
                 separator += self.pick(["\n", "\r\n", " # note\n", "\r"]) + self.ws()
@@ -200,7 +201,7 @@ class Generator(object):
 
     def inline_table(self, depth):
         pairs = ["%s%s=%s%s" % (self.key(), self.ws(), self.ws(), self.value(depth))
-                 for _ in range(self.rnd.randint(0, 3))]
+                 for _count in range(self.rnd.randint(0, 3))]
         text = "{" + self.ws() + (self.ws() + "," + self.ws()).join(pairs)
         if pairs and self.chance(0.08):
             text += ","
@@ -212,7 +213,7 @@ class Generator(object):
 
     def comment(self):
         return "#" + "".join(self.pick(SAFE_CHARS, ["\r", "\x7f", "\x00", "\x85"])
-                             for _ in range(self.rnd.randint(0, 4)))
+                             for _count in range(self.rnd.randint(0, 4)))
 
     def statement(self):
         roll = self.rnd.random()
@@ -232,7 +233,7 @@ class Generator(object):
 
     def document(self):
         self.wild = self.chance(0.5)
-        lines = [self.statement() for _ in range(self.rnd.randint(1, 7))]
+        lines = [self.statement() for _count in range(self.rnd.randint(1, 7))]
         text = ""
         for index, line in enumerate(lines):
             text += line

@@ -544,7 +544,7 @@ def test_a_nan_or_a_negative_zero_elsewhere_does_not_block_an_edit(line, state):
     assert plan.new_text.startswith("version = 2\n%s\n" % line)
 
 
-@pytest.mark.parametrize("left,right,same", [
+@pytest.mark.parametrize("first,second,same", [
     (float("nan"), float("nan"), True),
     (float("nan"), -float("nan"), False),
     ([float("nan")], [float("nan")], True),
@@ -558,9 +558,9 @@ def test_a_nan_or_a_negative_zero_elsewhere_does_not_block_an_edit(line, state):
     ([1, 2], [1, 2], True),
     ({}, [], False),
 ])
-def test_same_value_is_tomls_equality(left, right, same):
-    assert _toml.same_value(left, right) is same
-    assert _toml.same_value(right, left) is same
+def test_same_value_is_tomls_equality(first, second, same):
+    assert _toml.same_value(first, second) is same
+    assert _toml.same_value(second, first) is same
 
 
 def test_the_reparse_check_still_catches_a_changed_float(tmp_path, monkeypatch):
