@@ -465,6 +465,13 @@ def plan_migration(reads, variables, epoch):
     if new_migration and not measure:
         refusals.extend(_migration_refusals(v, probe, host, record_new, data_root, docker_active, lv_exists, phase,
                                             target, bytes_needed))
+        others = [line for line in host["fstab"] if line.strip() != fstab_line(record_new)]
+        if target == "overlay2-lv" and others:
+            refusals.append(
+                "migrate role: /etc/fstab on %s already has a line for the data root %s: %s. The migration mounts "
+                "the new LV there with its own line (%s) and removes only that line on rollback; it does not replace "
+                "or remove another, commented out or not. Nothing was changed. Remove or move that line first."
+                % (hostname, data_root, " | ".join(line.strip() for line in others), fstab_line(record_new)))
         if docker_active and not refusals:
             if inventory is None:
                 raise MigratePlanError("migrate_plan: a migration needs the inventory of the store (files/inventory.sh)")
@@ -474,6 +481,7 @@ def plan_migration(reads, variables, epoch):
     # the switch (the containerd image store names an image by its manifest's digest).
     saved = reads.get("saved")
     if saved is not None and not resume:
+        saved = saved_lines(saved)
         record_new = dict(record_new, images=with_archives(record_new["images"], saved))
     manifest = record_new.get("images") or []
     store_ids = [image.get("store_id") or image["id"] for image in manifest]
@@ -504,12 +512,22 @@ def plan_migration(reads, variables, epoch):
         differences=differences,
         # files/inventory.sh after the switch: an overlay2 switch moved the volumes, whose content is
         # compared with the moved-aside old data root's (unchanged since Docker stopped).
+        fstab_line=fstab_line(record_new) if target == "overlay2-lv" else "",
         inventory_after_args=[data_root, data_root + "/volumes"]
         + ([record_new.get("backup", "") + "/volumes"] if target != SNAPSHOTTER else []),
         refusals=refusals, msg=refusals[0] if refusals else "",
         containers_inspected=docker["inspected"],
         save_args=[record_new.get("export_path", ""), "oci" if target == SNAPSHOTTER else "-"]
         + [" ".join(["%s|%d" % (image["id"], image["bytes"])] + image["tags"]) for image in manifest],
+        # One run of the save, and of the load, per image: a line of progress each ("12/300 app:1.4 210 MB").
+        save_items=[{"args": [record_new.get("export_path", ""), "oci" if target == SNAPSHOTTER else "-",
+                              " ".join(["%s|%d" % (image["id"], image["bytes"])] + image["tags"])],
+                     "label": progress_label(number, len(manifest), image)}
+                    for number, image in enumerate(manifest, 1)],
+        load_items=[{"args": [record_new.get("export_path", ""), "%s|%s|%s" % (_hex(image["id"]), image.get("sha256", ""),
+                                                                              _hex(store))],
+                     "label": progress_label(number, len(manifest), image)}
+                    for number, (image, store) in enumerate(zip(manifest, store_ids), 1)],
         store_ids=store_ids,
         load_args=[record_new.get("export_path", "")]
         + ["%s|%s|%s" % (_hex(image["id"]), image.get("sha256", ""), _hex(store))
@@ -594,10 +612,28 @@ def _hex(image_id):
     return image_id[len("sha256:"):] if image_id.startswith("sha256:") else image_id
 
 
-def with_archives(images, saved_lines):
+def progress_label(number, total, image):
+    """One image's line of progress: its number, its first tag (or short ID), its size."""
+    name = image["tags"][0] if image.get("tags") else _hex(image["id"])[:12]
+    return "%d/%d %s %.1f MB" % (number, total, name, image.get("bytes", 0) / 1e6)
+
+
+def saved_lines(saved):
+    """What files/images_save.sh printed: its lines, or the results of its runs (one per image; a
+    run skipped in check mode printed nothing)."""
+    lines = []
+    for item in saved or []:
+        if isinstance(item, dict):
+            lines.extend(item.get("stdout_lines") or [])
+        else:
+            lines.append(item)
+    return lines
+
+
+def with_archives(images, lines):
     """The images with what files/images_save.sh printed for each ("hex|sha256|bytes|saved or kept|store hex")."""
     archives = {}
-    for line in saved_lines:
+    for line in lines:
         if not line.strip():
             continue
         parts = line.split("|")
@@ -756,4 +792,10 @@ def plan_rollback(record, daemon_json, failed):
     if snapshotter:
         keys["containerd_snapshotter"] = False
     return {"target": target, "lv": target == "overlay2-lv", "snapshotter": snapshotter, "whole_config": whole,
-            "keys": keys}
+            "keys": keys, "fstab_line": fstab_line(record) if target == "overlay2-lv" else ""}
+
+
+def fstab_line(record):
+    """The role's own /etc/fstab line for the new LV: the only line it writes or removes."""
+    lv = record.get("lv") or {}
+    return "%s %s %s defaults 0 2" % (lv.get("device"), record.get("data_root"), lv.get("fstype"))

@@ -1,8 +1,8 @@
 #!/bin/sh
 # The migrate role's read, read-only, in @@sections: its record on the host, the mounts, LVM's
 # LVs and VGs (JSON reports), the free space of the export path's and the data root's file
-# systems (df), whether they are one file system, fstab's lines for the data root, and the data
-# roots moved aside by earlier runs. Every command whose output a decision uses fails the script.
+# systems (df), whether they are one file system, fstab's lines for the data root (commented-out
+# ones too), and the data roots moved aside by earlier runs. Every command whose output a decision uses fails the script.
 # Arguments: state file, data root, export path (may be empty).
 set -eu
 PATH="$PATH:/usr/sbin:/sbin"
@@ -43,7 +43,12 @@ if [ -n "$p" ]; then
   if [ "$export_dev" = "$root_dev" ]; then echo yes; else echo no; fi
 fi
 echo '@@fstab'
-if [ -e /etc/fstab ]; then awk -v r="$2" '$1 !~ /^#/ && $2 == r' /etc/fstab; fi
+# Commented-out lines too: the role writes and removes only its own exact line, and refuses any other.
+# MIGRATE_FSTAB: another file in place of /etc/fstab (the unit tests).
+fstab=${MIGRATE_FSTAB:-/etc/fstab}
+if [ -e "$fstab" ]; then
+  awk -v r="$2" '{ line = $0; sub(/^[ \t]*#[ \t]*/, "", line); split(line, f); if (f[2] == r) print }' "$fstab"
+fi
 echo '@@backups'
 for backup in "$2".migrate-*; do
   if [ -e "$backup" ]; then echo "$backup"; fi

@@ -18,7 +18,7 @@ from test_migrate_plan import (
 )
 
 from ansible_collections.container_storage.devicemapper.plugins.plugin_utils._migrate_plan import (
-    compare_inventory, inventory_refusals, read_inventory,
+    compare_inventory, inventory_refusals, plan_rollback, progress_label, read_inventory, saved_lines,
 )
 
 def make_volume(volumes, name, files):
@@ -192,3 +192,52 @@ def test_a_confirmation_reads_the_store_again_and_refuses_on_a_difference(tmp_pa
         "image %s lab/a:1,lab/a:latest: not in the new store with its tags" % manifest[0]["id"],
         "network labnet (bridge 172.30.7.0/24): missing", "volume data: missing"]
     assert "; ".join(refused["differences"]) in refused["msg"]
+
+
+# ---------------------------------------------------------------- fstab (issue 26, defect 4)
+
+@pytest.mark.parametrize("line", ["#UUID=2222 {root} xfs defaults 0 0", "UUID=2222 {root} xfs defaults 0 0",
+                                  "  # /dev/docker/dockerdata   {root} ext4 defaults 0 2"])
+def test_another_fstab_line_for_the_data_root_is_refused_up_front_with_its_text(tmp_path, monkeypatch, line):
+    """Defect 4: the migration's regexp also matched a commented-out line, replaced it, and the rollback
+    deleted it. The read now lists commented lines too, and the plan refuses any line but the role's own."""
+    root = probe(POOL_STOPPED, tmp_path, monkeypatch)["data_root"].rstrip("/")
+    line = line.format(root=root)
+    fstab = tmp_path / "fstab"
+    fstab.write_text("UUID=1111 / ext4 defaults 0 1\n%s\n/dev/vdb1 %s-other ext4 defaults 0 2\n" % (line, root))
+    monkeypatch.setenv("MIGRATE_FSTAB", str(fstab))
+    refused = plan(tmp_path, monkeypatch)
+    assert refused["msg"] == (
+        "migrate role: /etc/fstab on lab1 already has a line for the data root %s: %s. The migration "
+        "mounts the new LV there with its own line (/dev/docker/dockerdata %s xfs defaults 0 2) and "
+        "removes only that line on rollback; it does not replace or remove another, commented out or not. Nothing was "
+        "changed. Remove or move that line first." % (root, line.strip(), root))
+
+
+def test_the_role_writes_and_removes_only_its_own_exact_fstab_line(tmp_path, monkeypatch):
+    root = probe(POOL_STOPPED, tmp_path, monkeypatch)["data_root"].rstrip("/")
+    fstab = tmp_path / "fstab"
+    fstab.write_text("UUID=1111 / ext4 defaults 0 1\n")
+    monkeypatch.setenv("MIGRATE_FSTAB", str(fstab))
+    planned = plan(tmp_path, monkeypatch)
+    assert planned["refusals"] == []
+    own = "/dev/docker/dockerdata %s xfs defaults 0 2" % root
+    assert planned["fstab_line"] == own
+    # A run that finds its own line is not refused. The rollback removes that exact line.
+    fstab.write_text("UUID=1111 / ext4 defaults 0 1\n%s\n" % own)
+    assert plan(tmp_path, monkeypatch)["refusals"] == []
+    assert plan_rollback(planned["record_new"], None, True)["fstab_line"] == own
+    assert plan_rollback(dict(planned["record_new"], target="overlay2-root"), None, True)["fstab_line"] == ""
+
+
+# ---------------------------------------------------------------- progress (issue 26 item 6)
+
+def test_each_image_is_saved_and_loaded_by_a_run_of_its_own_with_a_line_of_progress(tmp_path, monkeypatch):
+    planned = plan(tmp_path, monkeypatch)
+    images = [{"id": "sha256:" + "a" * 64, "bytes": 210000000, "tags": ["app:1.4", "app:latest"]},
+              {"id": "sha256:" + "b" * 64, "bytes": 1982256, "tags": []}]
+    labels = [progress_label(number, 2, image) for number, image in enumerate(images, 1)]
+    assert labels == ["1/2 app:1.4 210.0 MB", "2/2 bbbbbbbbbbbb 2.0 MB"]
+    assert planned["save_items"] == [] and planned["load_items"] == []
+    lines = saved_lines([{"stdout_lines": ["x|1|2|saved|x"]}, {"skipped": True}, "y|1|2|kept|y"])
+    assert lines == ["x|1|2|saved|x", "y|1|2|kept|y"]
