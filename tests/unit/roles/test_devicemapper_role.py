@@ -50,6 +50,7 @@ def test_defaults_match_argument_specs():
 def test_every_variable_the_role_reads_is_declared():
     used = set()
     for _name, text in role_sources():
+        text = re.sub(r"^ *tags: \[.*\]$", "", text, flags=re.M)  # tag names are not variables
         used.update(re.findall(r"(?<![\w.])(devicemapper_[a-z_]+)", text))
     assert used - set(SPEC) - RESULTS == set()
     assert set(SPEC) - used == set(), "declared but never used"
