@@ -52,7 +52,10 @@ TIMEOUT_MAX = 86400
 # break of its own (see split_status): Ansible reads a connection that returns no exit
 # status as 0, so the status is taken from the script's own report.
 STATUS_MARKER = "@@container_storage.run_script rc="
-STDIN_LAUNCHER = ('script=$(cat; printf .); /bin/sh -c "${script%%.}" "$0" "$@"; rc=$?; '
+# The variable is the launcher's own, not exported (unless the task's environment had this
+# very name), so the script's environment is the same on both paths.
+STDIN_LAUNCHER = ('__container_storage_script=$(cat; printf .); '
+                  '/bin/sh -c "${__container_storage_script%%.}" "$0" "$@"; rc=$?; '
                   'printf \'\\n%s%%d\\n\' "$rc" >&2; exit "$rc"' % STATUS_MARKER)
 # The longest argument Linux passes to a program (MAX_ARG_STRLEN, with its final NUL). The
 # module path passes the script and each argument as one; beyond it exec fails with E2BIG.

@@ -621,6 +621,9 @@ def test_the_launcher_hands_sh_the_scripts_bytes():
         direct = subprocess.run(["/bin/sh", "-c", script], capture_output=True, timeout=30, check=True)
         assert launched.stdout == direct.stdout
         assert bytes.fromhex("".join(direct.stdout.decode().split())) == payload.encode("utf-8")
+    # the launcher's variable that holds the script is not in the script's environment
+    launched = subprocess.run(argv, input=b"env", capture_output=True, timeout=30, check=True)
+    assert b"PATH=" in launched.stdout and b"__container_storage" not in launched.stdout
 
 
 # --- arguments Linux cannot pass ---------------------------------------------------------------
