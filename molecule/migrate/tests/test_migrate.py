@@ -78,3 +78,18 @@ def test_killed_run_left_an_unfinished_record_that_the_next_run_finished(host):
     record = json.loads(host.file("/var/lib/container-storage-migrate/state.json").content_string)
     assert record["phase"] == "done"
     assert record["backup"] == after_kill["backup"]
+
+
+def test_user_defined_network_carried(host):
+    """Issue 26: network/ (local-kv.db) is carried with the data root; the check after the switch compared it."""
+    found = host.check_output("docker network inspect --format '{{.Driver}} {{range .IPAM.Config}}{{.Subnet}}{{end}}' labnet")
+    assert found == "bridge 172.31.9.0/24"
+
+
+def test_the_record_keeps_the_inventory_with_the_volumes_content_digest(host):
+    record = json.loads(host.file("/var/lib/container-storage-migrate/state.json").content_string)
+    inventory = record["inventory"]
+    assert inventory["counted"] == {"images": 3, "containers": 1}
+    assert [net["name"] for net in inventory["networks"]] == ["labnet"]
+    digest = inventory["volume_digests"]["labdata"]
+    assert (digest["files"], digest["bytes"], len(digest["sha256"])) == (1, len("kept-in-volume\n"), 64)

@@ -54,3 +54,12 @@ def test_named_volume_file_kept_and_images_run_from_the_pool(host):
 def test_old_store_kept_until_confirmation(host):
     assert host.file("/var/lib/docker/overlay2").is_directory
     assert host.file("/var/lib/docker/image/overlay2").is_directory
+
+
+def test_user_defined_network_kept_and_in_the_inventory(host):
+    """Issue 26: the networks are part of the inventory the store is checked against after the switch."""
+    found = host.check_output("docker network inspect --format '{{.Driver}} {{range .IPAM.Config}}{{.Subnet}}{{end}}' labnet")
+    assert found == "bridge 172.31.9.0/24"
+    record = json.loads(host.file("/var/lib/container-storage-migrate/state.json").content_string)
+    assert [net["name"] for net in record["inventory"]["networks"]] == ["labnet"]
+    assert record["inventory"]["volume_digests"]["labdata"]["files"] == 1
