@@ -24,13 +24,9 @@ _TEMPORARY_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | getatt
 
 
 class UnsafePathError(OSError):
-    """A directory on the way to the file is a symlink, or another user could change it: nothing was written."""
+    """A directory on the way to the file is a symlink, or another user could change it: nothing was written.
 
-    def __init__(self, message):
-        super(UnsafePathError, self).__init__(errno.EPERM, message)
-
-    def __str__(self):
-        return self.strerror
+    Raised with the message alone (no errno), so str() is the message."""
 
 
 def _trusted(uid):

@@ -22,8 +22,7 @@ def load():
 def panels(dashboard):
     for panel in dashboard["panels"]:
         yield panel
-        for inner in panel.get("panels", []):  # collapsed rows hold their panels
-            yield inner
+        yield from panel.get("panels", [])  # collapsed rows hold their panels
 
 
 def expressions(dashboard):
