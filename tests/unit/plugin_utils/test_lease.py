@@ -15,11 +15,13 @@ import os
 import subprocess
 
 import pytest
+from devicemapper_reads import host_read, storage_info, variables
 
 from ansible_collections.container_storage.devicemapper.plugins.module_utils._script import parse_sections
 from ansible_collections.container_storage.devicemapper.plugins.plugin_utils._lease import (
     controller_identity, parse_lease, plan_lease,
 )
+from ansible_collections.container_storage.devicemapper.plugins.filter.devicemapper_plan import devicemapper_plan
 from ansible_collections.container_storage.devicemapper.plugins.filter.run_lease import run_lease
 
 SCRIPT = os.path.join(os.path.dirname(__file__), "..", "..", "..", "roles", "devicemapper", "files", "lease.sh")
@@ -162,3 +164,35 @@ def test_the_filter_identifies_this_run(lease):
     assert me["pid"] == str(os.getpid()) and me["token"].startswith(me["controller"] + "/")
     decided = run_lease(read(lease), "migrate", {}, host="h1")
     assert decided["take"] and decided["seconds"] == 7500 and decided["release_args"] == ["release", me["token"]]
+
+
+# The devicemapper role: the lease's refusal comes first among the plan's, and every plan the
+# role makes (probe, containerd's path, absent) carries the lease's decision.
+ROLE_TASKS = os.path.join(os.path.dirname(SCRIPT), "..", "tasks")
+
+
+def test_every_plan_of_the_devicemapper_role_carries_the_lease():
+    calls = 0
+    for name in sorted(os.listdir(ROLE_TASKS)):
+        with open(os.path.join(ROLE_TASKS, name)) as handle:
+            text = handle.read()
+        for call in text.split("container_storage.devicemapper.devicemapper_plan(")[1:]:
+            calls += 1
+            assert "lease=__devicemapper_lease)" in call.split("}}")[0], name
+    assert calls == 3
+
+
+@pytest.mark.parametrize("check_mode, held, take", [(False, False, True), (True, False, False), (False, True, False)])
+def test_the_devicemapper_plan_puts_the_lease_refusal_first(lease, tmp_path, monkeypatch, check_mode, held, take):
+    if held:
+        take_lease = plan(lease, FIRST)
+        assert lease(*take_lease["take_args"]).returncode == 0
+    decided = plan(lease, SECOND, check_mode=check_mode)
+    # Docker 20.10 on overlay2, running, as recorded (tests/unit/fixtures/docker_storage_info)
+    probe = storage_info("running_overlay2_is_read_from_docker_info", tmp_path, monkeypatch)
+    made = devicemapper_plan(probe, host_read(tmp_path, "/var/lib/docker"), variables(devicemapper_devices=["/dev/vdb"]),
+                             "20261205T170000Z", check_mode=check_mode, lease=decided)
+    assert made["take_lease"] is take
+    assert bool(made["refusals"]) is held
+    if held:
+        assert made["refusals"][0].startswith("devicemapper role: another run holds this host's run lease")
