@@ -12,7 +12,6 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import copy
 import json
 import math
 import os
@@ -206,6 +205,19 @@ def read_daemon_json(path, refuse_duplicates=True):
     return parse_daemon_json(data, path, refuse_duplicates)
 
 
+def copy_json(value):
+    """A copy of JSON data as plain dicts and lists (the scalars shared).
+
+    Not copy.deepcopy: on the controller the plan filters get ansible-core's lazy containers,
+    whose deep copy also copies their templating engine and, from ansible-core 2.21, prints
+    a deprecation warning about its plugin loaders."""
+    if isinstance(value, dict):
+        return dict((key, copy_json(item)) for key, item in value.items())
+    if isinstance(value, list):
+        return [copy_json(item) for item in value]
+    return value
+
+
 def merge_storage(document, state, storage_driver=None, storage_opts=None, containerd_snapshotter=None):
     """A copy of ``document`` with the storage keys set (or removed); other keys untouched, in order.
 
@@ -215,7 +227,7 @@ def merge_storage(document, state, storage_driver=None, storage_opts=None, conta
     leaves it. state absent never touches ``features``: turning the image store
     off would hide every image kept in containerd.
     """
-    result = copy.deepcopy(document)
+    result = copy_json(document)
     if state == "absent":
         for key in STORAGE_KEYS:
             result.pop(key, None)

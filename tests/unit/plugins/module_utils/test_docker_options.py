@@ -298,6 +298,22 @@ def test_merge_keeps_order_and_does_not_touch_the_input():
     assert merge_storage(merged, "present", None, None) == merged
 
 
+class LazyDict(dict):
+    """Stands in for ansible-core's lazy containers, whose deep copy warns (2.21) about its plugin loaders."""
+
+    def __deepcopy__(self, memo):
+        raise AssertionError("deep copy of a lazy container")
+
+
+def test_merge_copies_the_document_without_deep_copying_it():
+    document = LazyDict({"a": LazyDict({"b": [LazyDict({"c": 1})]}), "storage-driver": "overlay2"})
+    merged = merge_storage(document, "present", "devicemapper", ["dm.fs=xfs"])
+    assert merged == {"a": {"b": [{"c": 1}]}, "storage-driver": "devicemapper", "storage-opts": ["dm.fs=xfs"]}
+    assert type(merged["a"]) is dict and type(merged["a"]["b"][0]) is dict
+    merged["a"]["b"][0]["c"] = 2
+    assert document["a"]["b"][0]["c"] == 1
+
+
 def test_parse_error_has_line_and_column():
     with pytest.raises(DaemonJsonError) as caught:
         parse_daemon_json(b'{\n  "debug": true\n  "x": 1\n}', "/etc/docker/daemon.json")
