@@ -32,6 +32,7 @@ import socket
 import sys
 import time
 
+from ansible import context
 from ansible.module_utils.parsing.convert_bool import boolean
 from ansible.module_utils.six import string_types
 
@@ -73,8 +74,8 @@ def controller_identity():
     """
     pid = _playbook_process()
     host = socket.gethostname()
-    playbooks = [arg for arg in sys.argv[1:] if arg.endswith((".yml", ".yaml")) or arg.count(".") == 2
-                 and not arg.startswith("-") and "=" not in arg and "/" not in arg]
+    # ansible-playbook's positional arguments: its playbooks (an inventory file is an option's value)
+    playbooks = [str(arg) for arg in (context.CLIARGS.get("args") or ())]
     return {
         "controller": host,
         "user": getpass.getuser(),
