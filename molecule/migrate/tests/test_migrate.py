@@ -93,3 +93,12 @@ def test_the_record_keeps_the_inventory_with_the_volumes_content_digest(host):
     assert [net["name"] for net in inventory["networks"]] == ["labnet"]
     digest = inventory["volume_digests"]["labdata"]
     assert (digest["files"], digest["bytes"], len(digest["sha256"])) == (1, len("kept-in-volume\n"), 64)
+
+
+def test_the_run_lease_was_released_and_the_killed_runs_lease_broken_on_purpose(host):
+    # side_effect: the rerun after the kill broke the killed run's live lease (migrate_break_lease);
+    # every run that ended released its own.
+    assert not host.file("/var/lib/container-storage-devicemapper/run.lease").exists
+    log = host.file("/var/lib/container-storage-devicemapper/run.lease.log").content_string
+    assert "broke the lease of the migrate role run by " in log
+    assert "at step 'load the images'" in log
