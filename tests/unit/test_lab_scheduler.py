@@ -46,7 +46,8 @@ def test_every_image_the_jobs_boot_is_built_first():
     assert run_scenarios.suites_needed(["lab", "containerd", "waves", "matrix:x"], platforms) == ["bookworm", "trixie"]
 
 
-def test_the_repository_scenarios_need_both_images():
+def test_the_repository_scenarios_need_every_image():
     scenarios = [name for name in os.listdir(os.path.join(run_scenarios.REPO, "molecule"))
                  if name != "shared" and os.path.isdir(os.path.join(run_scenarios.REPO, "molecule", name))]
-    assert run_scenarios.suites_needed(scenarios + ["matrix:core2.16-py3.6"]) == ["bookworm", "trixie"]
+    assert run_scenarios.suites_needed(scenarios + ["matrix:core2.16-py3.6"]) == [
+        "bookworm", "bookworm-minimal", "forky", "trixie"]
