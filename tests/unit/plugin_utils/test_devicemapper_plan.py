@@ -154,6 +154,7 @@ def test_variables_that_go_together_are_not_refused(given, tmp_path, monkeypatch
     (DOCKER_26_NO_CONTAINERD, "auto", "26.1", "containerd-snapshotter"),
     (DOCKER_26, "docker-graphdriver", "26.1", "docker-graphdriver"),
     (OVERLAY2_RUNNING, "containerd-snapshotter", "20.10", "containerd-snapshotter"),
+    ("docker_28_on_its_default_graph_driver_with_containerd_2", "auto", "28.5", "containerd-snapshotter"),
 ])
 def test_auto_keeps_the_graph_driver_up_to_docker_24(case, given, dockerd, expected, tmp_path, monkeypatch):
     plan = plan_for(tmp_path, monkeypatch, case=case, devicemapper_runtime=given)
