@@ -14,7 +14,7 @@ description:
   - Used by the C(container_storage.devicemapper.devicemapper) and C(container_storage.devicemapper.migrate)
     roles; private to them, its fields may change.
   - Takes the sections of the roles' C(lease.sh read) (the lease file, its sha256, the host's time) and decides
-    with this run's identity (controller host, user, ansible-playbook's PID, playbook): a lease of another run
+    with this run's identity (controller host, user, ansible-playbook's PID, playbook). A lease of another run
     that has not expired is a refusal naming its holder and expiry, unless the role's break variable is true;
     an expired one is taken over; in check mode none is taken.
 options:
