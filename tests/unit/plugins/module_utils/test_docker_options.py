@@ -309,7 +309,8 @@ def test_merge_copies_the_document_without_deep_copying_it():
     document = LazyDict({"a": LazyDict({"b": [LazyDict({"c": 1})]}), "storage-driver": "overlay2"})
     merged = merge_storage(document, "present", "devicemapper", ["dm.fs=xfs"])
     assert merged == {"a": {"b": [{"c": 1}]}, "storage-driver": "devicemapper", "storage-opts": ["dm.fs=xfs"]}
-    assert type(merged["a"]) is dict and type(merged["a"]["b"][0]) is dict
+    # exactly dict, not the LazyDict subclass (isinstance would accept both)
+    assert merged["a"].__class__ is dict and merged["a"]["b"][0].__class__ is dict
     merged["a"]["b"][0]["c"] = 2
     assert document["a"]["b"][0]["c"] == 1
 
