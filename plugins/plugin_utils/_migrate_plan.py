@@ -248,8 +248,8 @@ def compare_inventory(before, after, manifest):
         if found is None:
             differences.append("network %s (%s %s): missing" % (net["name"], net["driver"], " ".join(net["subnets"])))
         elif (found["driver"], found["subnets"]) != (net["driver"], net["subnets"]):
-            differences.append("network %s: was %s %s, is %s %s" % (net["name"], net["driver"], " ".join(net["subnets"]),
-                                                                  found["driver"], " ".join(found["subnets"])))
+            differences.append("network %s: was %s %s, is %s %s" % (
+                net["name"], net["driver"], " ".join(net["subnets"]), found["driver"], " ".join(found["subnets"])))
     plugins = dict((plugin["name"], plugin) for plugin in after["plugins"])
     for plugin in before.get("plugins", []):
         if plugin["name"] not in plugins:
@@ -524,8 +524,8 @@ def plan_migration(reads, variables, epoch):
                               " ".join(["%s|%d" % (image["id"], image["bytes"])] + image["tags"])],
                      "label": progress_label(number, len(manifest), image)}
                     for number, image in enumerate(manifest, 1)],
-        load_items=[{"args": [record_new.get("export_path", ""), "%s|%s|%s" % (_hex(image["id"]), image.get("sha256", ""),
-                                                                              _hex(store))],
+        load_items=[{"args": [record_new.get("export_path", ""),
+                              "%s|%s|%s" % (_hex(image["id"]), image.get("sha256", ""), _hex(store))],
                      "label": progress_label(number, len(manifest), image)}
                     for number, (image, store) in enumerate(zip(manifest, store_ids), 1)],
         store_ids=store_ids,

@@ -21,6 +21,7 @@ from ansible_collections.container_storage.devicemapper.plugins.plugin_utils._mi
     compare_inventory, inventory_refusals, plan_rollback, progress_label, read_inventory, saved_lines,
 )
 
+
 def make_volume(volumes, name, files):
     data = volumes / name / "_data"
     data.mkdir(parents=True, exist_ok=True)
