@@ -349,7 +349,9 @@ def plan_migration(reads, variables, epoch):
     host = read_host(reads["host"])
     measured = reads.get("measured")
     docker = read_docker(measured)
-    inventory = read_inventory(reads["inventory"]) if reads.get("inventory") is not None else None
+    # A resumed run reads no inventory (its record keeps the first one): its skipped read reaches
+    # the filter as None or as an empty string, depending on how the task templated it.
+    inventory = read_inventory(reads["inventory"]) if reads.get("inventory") else None
     hostname = v["inventory_hostname"]
     state_file = v["state_file"]
     migrate_target = v["migrate_target"]

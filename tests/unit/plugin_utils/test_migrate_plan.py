@@ -275,6 +275,20 @@ def test_an_unfinished_migration_resumes_with_its_record_and_only_with_its_own_t
     assert other["msg"].startswith("migrate role: on lab1 the migration to overlay2-root is switching (%s)." % STATE_FILE)
 
 
+
+def test_a_resumed_migration_plans_from_its_record_when_the_skipped_inventory_read_templates_to_nothing(
+        tmp_path, monkeypatch):
+    # The role's later plan calls pass the skipped inventory read as `sections | default(none)`, which
+    # reached the filter as '' in the lab's rerun after a kill (and failed it on '@@info').
+    record = plan(tmp_path, monkeypatch, case=LOOP_RUNNING, lvm="s0", migrate_target="overlay2-root")["record_new"]
+    info = probe(LOOP_RUNNING, tmp_path, monkeypatch)
+    given = variables(tmp_path, migrate_target="overlay2-root")
+    reads = {"probe": info, "host": host_read(tmp_path, info["data_root"], "s0", record, (), given["migrate_export_path"])}
+    for skipped in (None, "", {}):
+        resumed = plan_migration(dict(reads, inventory=skipped, measured=None), given, EPOCH)
+        assert (resumed["action"], resumed["resume"], resumed["refusals"]) == ("migrate", True, [])
+        assert resumed["record_new"] == record
+
 # Docker with one image, lab/a:1 and lab/a:latest (busybox, made with docker import), as
 # recorded in the Debian 12 lab VM (tests/unit/fixtures/migrate_docker/recipe.yml): its ID and size.
 IMAGE_HEX = "4cacd1424d35e615d783749ded8148b75d4076796f3aebbdf79c84eb4b1ebcd7"
