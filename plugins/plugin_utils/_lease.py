@@ -134,7 +134,8 @@ def plan_lease(sections, identity, role, variables, check_mode=False, host="loca
 
     Returns ``state`` (free, mine, expired, broken, held), ``refusals`` (one message when another
     live run holds it, or a variable is wrong), ``take`` (a real run that may go on takes it, then
-    renews and releases it; check mode takes none, nor a role run inside another of the same run), the arguments of lease.sh's take/renew/release, ``notice`` (what a
+    renews and releases it; check mode takes none, nor a role run inside another of the same run),
+    the arguments of lease.sh's take/renew/release, ``notice`` (what a
     run should be told: an expired or broken lease taken over, a held one in check mode) and
     ``broke`` (the holder this run broke the lease of, also written into the new lease and the
     break log beside it).

@@ -570,8 +570,8 @@ def with_lvm_tools(tmp_path):
     (False, without_lvm_tools, False),  # a real run installs the tools first, then reads LVM
     (True, with_lvm_tools, False),  # the tools are there: thinpool reads LVM in check mode
 ])
-def test_the_pool_is_read_whenever_lvm_is_there_when_it_runs(check_mode, sections, after_install, tmp_path,
-                                                            monkeypatch):
+def test_the_pool_is_read_whenever_lvm_is_there_when_it_runs(check_mode, sections, after_install,
+                                                             tmp_path, monkeypatch):
     plan = plan_for(tmp_path, monkeypatch, sections=sections(tmp_path), check_mode=check_mode)
     assert plan["refusals"] == []
     assert plan["pool_after_install"] is after_install

@@ -275,7 +275,6 @@ def test_an_unfinished_migration_resumes_with_its_record_and_only_with_its_own_t
     assert other["msg"].startswith("migrate role: on lab1 the migration to overlay2-root is switching (%s)." % STATE_FILE)
 
 
-
 def test_a_resumed_migration_plans_from_its_record_when_the_skipped_inventory_read_templates_to_nothing(
         tmp_path, monkeypatch):
     # The role's later plan calls pass the skipped inventory read as `sections | default(none)`, which
