@@ -288,6 +288,7 @@ def test_a_resumed_migration_plans_from_its_record_when_the_skipped_inventory_re
         assert (resumed["action"], resumed["resume"], resumed["refusals"]) == ("migrate", True, [])
         assert resumed["record_new"] == record
 
+
 # Docker with one image, lab/a:1 and lab/a:latest (busybox, made with docker import), as
 # recorded in the Debian 12 lab VM (tests/unit/fixtures/migrate_docker/recipe.yml): its ID and size.
 IMAGE_HEX = "4cacd1424d35e615d783749ded8148b75d4076796f3aebbdf79c84eb4b1ebcd7"
