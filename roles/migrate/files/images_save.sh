@@ -13,11 +13,41 @@ set -euf
 dir=$1
 oci=$2
 shift 2
+
+# Root writes the archives here, and later loads them: refuse a directory that another user
+# could swap, link or write into. Every directory on the real path must be root's, and
+# writable by group or others only with the sticky bit (as /var/tmp); the export directory
+# itself not even then.
+unsafe() {
+  echo "images_save.sh: refusing to write the archives under $dir: $1. Nothing was saved; use a migrate_export_path whose directories only root can change." >&2
+  exit 1
+}
+check_dir() {  # DIR LEAF: LEAF is "yes" for the export directory itself
+  owner=$(stat -c %u -- "$1")
+  mode=$(stat -c %a -- "$1")
+  [ "$owner" = 0 ] || unsafe "$1 is owned by uid $owner"
+  if [ $((0$mode & 022)) != 0 ] && { [ "$2" = yes ] || [ $((0$mode & 01000)) = 0 ]; }; then
+    unsafe "$1 (mode $mode) can be written by group or others"
+  fi
+}
+existing=$dir
+while [ ! -e "$existing" ]; do existing=$(dirname -- "$existing"); done
+real=$(readlink -f -- "$existing")
+leaf=no
+[ "$existing" = "$dir" ] && leaf=yes
+check=$real
+while :; do
+  check_dir "$check" "$leaf"
+  leaf=no
+  [ "$check" = / ] && break
+  check=$(dirname -- "$check")
+done
 if [ ! -d "$dir" ]; then
   parent=$(dirname -- "$dir")
   mkdir -p -- "$parent"
   mkdir -m 0700 -- "$dir"
 fi
+check_dir "$(readlink -f -- "$dir")" yes
 for spec in "$@"; do
   head=${spec%% *}
   id=${head%%|*}

@@ -379,3 +379,47 @@ def test_the_migrate_role_runs_the_devicemapper_roles_stash_and_unstash():
         assert src == "{{ role_path }}/../devicemapper/files/" + name
         assert os.path.isfile(os.path.join(ROLE, src.replace("{{ role_path }}/", "")))
         assert not os.path.exists(os.path.join(FILES, name))  # no second copy
+
+
+# Root writes the archives into migrate_export_path and loads them later: a directory another
+# user could write, swap or link is refused before anything is saved (the old script wrote
+# through it: these cases failed with it).
+@pytest.mark.parametrize("layout", ["export writable by others", "export owned by another user",
+                                    "parent writable by others", "link to a directory of another user",
+                                    "sticky export directory"])
+def test_an_export_directory_another_user_controls_is_refused_before_anything_is_saved(docker, layout):
+    base = docker / "base"
+    base.mkdir(mode=0o755)
+    export = base / "export"
+    if layout == "export writable by others":
+        export.mkdir()
+        export.chmod(0o777)
+    elif layout == "export owned by another user":
+        export.mkdir(mode=0o700)
+        os.chown(export, 65534, 65534)
+    elif layout == "parent writable by others":
+        base.chmod(0o777)
+    elif layout == "link to a directory of another user":
+        theirs = docker / "theirs"
+        theirs.mkdir(mode=0o755)
+        os.chown(theirs, 65534, 65534)
+        export.symlink_to(theirs)
+    else:
+        export.mkdir()
+        export.chmod(0o1777)
+    before = sorted(p.name for p in docker.rglob("*"))
+    out = save(export, "-", "sha256:%s|1982256 lab/a:1" % CONFIG_HEX)
+    assert out.returncode == 1
+    assert "refusing to write the archives under %s" % export in out.stderr and "Nothing was saved" in out.stderr
+    assert sorted(p.name for p in docker.rglob("*")) == before
+    assert not (docker / "docker.log").exists()
+
+
+def test_a_root_only_export_path_under_a_sticky_directory_is_made_and_used(docker):
+    sticky = docker / "tmp"
+    sticky.mkdir()
+    sticky.chmod(0o1777)
+    out = save(sticky / "a" / "export", "-", "sha256:%s|1982256 lab/a:1" % CONFIG_HEX)
+    assert out.returncode == 0, out.stderr
+    assert oct((sticky / "a" / "export").stat().st_mode & 0o777) == "0o700"
+    assert (sticky / "a" / "export" / (CONFIG_HEX + ".tar")).exists()
